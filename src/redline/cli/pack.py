@@ -1,0 +1,69 @@
+"""``redline pack check|info``: validate and describe layer packs."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from rich.table import Table
+
+from ..pack import load_pack
+from ..report.table import console
+from . import EXIT_BAD_INPUT
+
+
+@click.group()
+def pack() -> None:
+    """Validate and describe layer packs."""
+
+
+@pack.command()
+@click.argument("directory", type=click.Path())
+def check(directory):
+    """Validate the pack in DIRECTORY and report each layer.
+
+    Prints, per layer: features read, CRS (declared or assumed), encoding, geometry
+    repairs, unmapped class values; then every problem. Exits 2 when the pack is
+    unusable (missing files, unknown kinds, unmapped classes that rules depend on…).
+    """
+    loaded = load_pack(directory, strict=True)
+    out = console()
+    table = Table(title=f"{loaded.title} ({loaded.id} {loaded.version})", header_style="bold")
+    for col in ("layer", "kind", "features", "CRS", "encoding", "repaired", "classes"):
+        table.add_column(col)
+    for layer in loaded.layers:
+        classes = layer.zones["zone_class"].dropna().value_counts().sort_index()
+        table.add_row(layer.id, layer.kind, f"{len(layer.zones)}/{layer.features_read}",
+                      f"{layer.crs_in} ({layer.crs_how})", layer.encoding,
+                      str(len(layer.repairs)),
+                      ", ".join(f"{k}:{v}" for k, v in classes.items()) or "—")
+    out.print(table)
+    for issue in loaded.issues:
+        out.print(str(issue), style="red" if issue.severity == "error" else "yellow",
+                  highlight=False, markup=False)
+    errors = len(loaded.errors)
+    warnings = len(loaded.issues) - errors
+    out.print(f"{errors} error(s), {warnings} warning(s)")
+    if errors:
+        click.echo(f"redline: error: {directory}: pack is unusable ({errors} error(s))", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+@pack.command()
+@click.argument("directory", type=click.Path())
+def info(directory):
+    """List the layers of the pack in DIRECTORY: features, extent and SHA-256."""
+    loaded = load_pack(directory)
+    out = console()
+    out.print(f"{loaded.title}\nid {loaded.id} · version {loaded.version} · "
+              f"catalog sha256 {loaded.catalog_sha256}", highlight=False)
+    if loaded.illustrative:
+        out.print("ILLUSTRATIVE data, not official", style="bold magenta")
+    table = Table(header_style="bold")
+    for col in ("layer", "kind", "title", "features", "extent (lon/lat)", "sha256"):
+        table.add_column(col, overflow="fold")
+    for layer in loaded.layers:
+        b = layer.bounds
+        table.add_row(layer.id, layer.kind, layer.spec.title, str(len(layer.zones)),
+                      f"{b[0]:.4f},{b[1]:.4f} – {b[2]:.4f},{b[3]:.4f}", layer.sha256)
+    out.print(table)

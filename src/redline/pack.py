@@ -1,0 +1,513 @@
+"""Layer packs: parse and validate ``catalog.toml``, load the layers, index them.
+
+A pack is a folder with a ``catalog.toml`` (DESIGN §2.1) and the data files it names.
+:func:`load_pack` reads every layer with pyogrio, repairs and records invalid
+geometry, reprojects to CGCS2000 lon/lat and to the pack's equal-area CRS, and
+normalises the zone attributes into ``zone_id``, ``zone_name``, ``zone_class`` and
+``zone_code``. Problems are collected as :class:`PackIssue` objects; ``errors`` make the
+pack unusable and :func:`load_pack` raises them, :func:`check_pack` reports them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from ._toml import load_toml
+from .crs import CGCS2000, Projector, crs_label, equal_area_crs, parse_crs
+from .errors import PackError, RedlineError
+from .geometry import normalise
+from .io.vector import read_vector
+from .kinds import KINDS, default_class
+
+_LAYER_KEYS = {"id", "kind", "title", "path", "layer", "encoding", "crs", "id_field",
+               "name_field", "class_field", "code_field", "classes"}
+
+#: Columns every loaded layer carries besides its own attributes.
+ZONE_COLUMNS = ("zone_id", "zone_name", "zone_class", "zone_code", "class_raw")
+
+
+@dataclass(frozen=True)
+class PackIssue:
+    """A problem found in a pack; ``severity`` is ``"error"`` or ``"warning"``."""
+
+    severity: str
+    layer: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"layer {self.layer}: " if self.layer else ""
+        return f"{self.severity}: {where}{self.message}"
+
+
+@dataclass
+class LayerSpec:
+    """One ``[[layers]]`` entry of the catalog, as written."""
+
+    id: str
+    kind: str
+    title: str
+    path: Path
+    layer: str | None = None
+    encoding: str | None = None
+    crs: str | None = None
+    id_field: str | None = None
+    name_field: str | None = None
+    class_field: str | None = None
+    code_field: str | None = None
+    classes: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Layer:
+    """A loaded layer: zones in CGCS2000 lon/lat plus the same in the equal-area CRS.
+
+    Attributes
+    ----------
+    spec
+        The catalog entry.
+    zones
+        GeoDataFrame (EPSG:4490) with :data:`ZONE_COLUMNS` and the source attributes.
+    metric
+        The zone geometries in the pack's equal-area CRS (same order as ``zones``).
+    sha256
+        Checksum of the source file(s) (see :func:`file_checksum`).
+    crs_in, crs_how
+        The CRS the features were read in and how it was decided.
+    encoding
+        The attribute encoding used, and how it was chosen.
+    repairs
+        ``(zone_id, message)`` for each repaired or dropped feature.
+    features_read
+        Features in the source, before any were dropped.
+    """
+
+    spec: LayerSpec
+    zones: gpd.GeoDataFrame
+    metric: np.ndarray
+    sha256: str
+    crs_in: str | None
+    crs_how: str
+    encoding: str
+    repairs: list[tuple[str, str]]
+    features_read: int
+
+    @property
+    def id(self) -> str:
+        """The layer id."""
+        return self.spec.id
+
+    @property
+    def kind(self) -> str:
+        """The layer kind."""
+        return self.spec.kind
+
+    @cached_property
+    def tree(self) -> shapely.STRtree:
+        """STRtree over the zone geometries in the equal-area CRS."""
+        return shapely.STRtree(self.metric)
+
+    @cached_property
+    def union(self) -> shapely.Geometry:
+        """Union of the zones in the equal-area CRS (prepared)."""
+        merged = shapely.union_all(self.metric)
+        shapely.prepare(merged)
+        return merged
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """Lon/lat extent of the layer."""
+        return tuple(float(v) for v in self.zones.total_bounds)
+
+    def describe(self) -> dict[str, Any]:
+        """The layer's entry in the ``pack.layers`` block of a result."""
+        return {"id": self.id, "kind": self.kind, "title": self.spec.title,
+                "sha256": self.sha256, "features": len(self.zones)}
+
+
+@dataclass
+class Pack:
+    """A loaded layer pack.
+
+    Attributes
+    ----------
+    path
+        The pack folder.
+    meta
+        The ``[pack]`` table of the catalog.
+    layers
+        Loaded layers, in catalog order.
+    issues
+        Problems found while loading (errors make the pack unusable).
+    """
+
+    path: Path
+    meta: dict[str, Any]
+    layers: list[Layer]
+    issues: list[PackIssue] = field(default_factory=list)
+    catalog_sha256: str = ""
+
+    @property
+    def id(self) -> str:
+        """Pack id."""
+        return str(self.meta.get("id", ""))
+
+    @property
+    def version(self) -> str:
+        """Pack version."""
+        return str(self.meta.get("version", ""))
+
+    @property
+    def title(self) -> str:
+        """Pack title."""
+        return str(self.meta.get("title", self.id))
+
+    @property
+    def illustrative(self) -> bool:
+        """True for demo data that must be labelled as not official."""
+        return bool(self.meta.get("illustrative", False))
+
+    @property
+    def rules_path(self) -> Path | None:
+        """A ruleset file the pack ships (``[pack] rules = ...``), if any."""
+        rules = self.meta.get("rules")
+        return (self.path / rules) if rules else None
+
+    @property
+    def errors(self) -> list[PackIssue]:
+        """Issues that make the pack unusable."""
+        return [i for i in self.issues if i.severity == "error"]
+
+    def layers_of(self, kind: str) -> list[Layer]:
+        """Layers of one kind, in catalog order."""
+        return [layer for layer in self.layers if layer.kind == kind]
+
+    def layer(self, layer_id: str) -> Layer:
+        """The layer with this id."""
+        for layer in self.layers:
+            if layer.id == layer_id:
+                return layer
+        raise KeyError(layer_id)
+
+    @cached_property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """Lon/lat extent of all layers."""
+        boxes = np.array([layer.bounds for layer in self.layers if len(layer.zones)])
+        if len(boxes) == 0:
+            return (73.0, 3.0, 136.0, 54.0)
+        return (float(boxes[:, 0].min()), float(boxes[:, 1].min()),
+                float(boxes[:, 2].max()), float(boxes[:, 3].max()))
+
+    @cached_property
+    def projector(self) -> Projector:
+        """The pack's equal-area projection."""
+        return Projector(equal_area_crs(self.bounds))
+
+    @cached_property
+    def coverage(self) -> shapely.Geometry:
+        """Where the pack has data, in the equal-area CRS.
+
+        The union of the admin layers when the pack has any, else the pack extent.
+        """
+        admin = self.layers_of("admin")
+        if admin:
+            return shapely.union_all(np.concatenate([layer.metric for layer in admin]))
+        box = shapely.segmentize(shapely.box(*self.bounds), 0.01)
+        return self.projector.to_metric(np.array([box]))[0]
+
+    @cached_property
+    def coverage_source(self) -> str:
+        """What :attr:`coverage` was built from."""
+        admin = self.layers_of("admin")
+        return ",".join(layer.id for layer in admin) if admin else "extent"
+
+    def describe(self) -> dict[str, Any]:
+        """The ``pack`` block of a result document."""
+        out: dict[str, Any] = {"id": self.id, "version": self.version, "title": self.title}
+        if self.illustrative:
+            out["illustrative"] = True
+        out["catalog_sha256"] = self.catalog_sha256
+        out["layers"] = [layer.describe() for layer in self.layers]
+        return out
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def demo_pack_path() -> Path:
+    """Folder of the bundled, illustrative demo pack."""
+    installed = Path(__file__).parent / "_packs" / "demo"
+    if (installed / "catalog.toml").exists():
+        return installed
+    source_tree = Path(__file__).resolve().parents[2] / "layers" / "demo"
+    if (source_tree / "catalog.toml").exists():
+        return source_tree
+    raise PackError("the bundled demo pack is missing from this installation; pass --pack DIR")
+
+
+def load_pack(path: str | Path | None = None, *, strict: bool = True) -> Pack:
+    """Load a layer pack.
+
+    Parameters
+    ----------
+    path
+        The pack folder or its ``catalog.toml``; ``None`` loads the bundled demo pack.
+    strict
+        Raise :class:`PackError` on the first unusable problem (default). With
+        ``False``, return the pack with its ``issues`` (what ``redline pack check`` uses).
+
+    Returns
+    -------
+    Pack
+    """
+    folder, catalog_file = _locate(path)
+    issues: list[PackIssue] = []
+    raw = load_toml(catalog_file, error=PackError)
+    meta, specs = _parse_catalog(raw, folder, issues)
+    if strict:
+        _raise_errors(catalog_file, issues)
+    pack_crs = meta.get("crs", "EPSG:4490")
+    layers = []
+    for spec in specs:
+        if spec.kind not in KINDS or KINDS[spec.kind].dim is None:
+            continue
+        try:
+            layers.append(_load_layer(spec, pack_crs, issues))
+        except RedlineError as exc:
+            issues.append(PackIssue("error", spec.id, str(exc)))
+    pack = Pack(folder, meta, layers, issues, file_checksum(catalog_file))
+    for layer in layers:  # the equal-area CRS depends on the extent of all layers
+        layer.metric = pack.projector.to_metric(layer.zones.geometry.values)
+    if strict:
+        _raise_errors(catalog_file, issues)
+    return pack
+
+
+def _raise_errors(catalog_file: Path, issues: list[PackIssue]) -> None:
+    errors = [i for i in issues if i.severity == "error"]
+    if errors:
+        more = f" (and {len(errors) - 1} more; run 'redline pack check')" if len(errors) > 1 else ""
+        raise PackError(f"{catalog_file}: {errors[0]}{more}")
+
+
+def _locate(path: str | Path | None) -> tuple[Path, Path]:
+    if path is None:
+        folder = demo_pack_path()
+    else:
+        folder = Path(path)
+        if folder.is_file() and folder.suffix == ".toml":
+            return folder.parent, folder
+    catalog = folder / "catalog.toml"
+    if not folder.exists():
+        raise PackError(f"{folder}: no such layer pack folder")
+    if not catalog.exists():
+        raise PackError(f"{folder}: not a layer pack (no catalog.toml)")
+    return folder, catalog
+
+
+def _parse_catalog(raw: dict[str, Any], folder: Path,
+                   issues: list[PackIssue]) -> tuple[dict[str, Any], list[LayerSpec]]:
+    meta = raw.get("pack")
+    if not isinstance(meta, dict):
+        issues.append(PackIssue("error", None, "no [pack] table"))
+        meta = {}
+    for key in ("id", "version"):
+        if not meta.get(key):
+            issues.append(PackIssue("error", None, f"[pack] has no {key!r}"))
+    if "crs" in meta:
+        try:
+            parse_crs(meta["crs"], what="[pack].crs")
+        except RedlineError as exc:
+            issues.append(PackIssue("error", None, str(exc)))
+    entries = raw.get("layers", [])
+    if not isinstance(entries, list) or not entries:
+        issues.append(PackIssue("error", None, "no [[layers]] entries"))
+        return meta, []
+    specs, seen = [], set()
+    for n, entry in enumerate(entries, start=1):
+        spec = _parse_layer(entry, n, folder, issues)
+        if spec is None:
+            continue
+        if spec.id in seen:
+            issues.append(PackIssue("error", spec.id, "layer id used twice"))
+            continue
+        seen.add(spec.id)
+        specs.append(spec)
+    return meta, specs
+
+
+def _parse_layer(entry: Any, n: int, folder: Path, issues: list[PackIssue]) -> LayerSpec | None:
+    if not isinstance(entry, dict):
+        issues.append(PackIssue("error", None, f"[[layers]] entry {n} is not a table"))
+        return None
+    layer_id = str(entry.get("id") or f"#{n}")
+    for key in ("id", "kind", "path"):
+        if not entry.get(key):
+            issues.append(PackIssue("error", layer_id, f"no {key!r} key"))
+    if any(not entry.get(key) for key in ("id", "kind", "path")):
+        return None
+    kind = str(entry["kind"])
+    if kind not in KINDS:
+        issues.append(PackIssue(
+            "error", layer_id, f"unknown kind {kind!r} (known: {', '.join(KINDS)})"))
+    elif KINDS[kind].dim is None:
+        issues.append(PackIssue(
+            "warning", layer_id, f"{kind} (raster) layers are not screened by this version"))
+    path = folder / str(entry["path"])
+    if not path.exists():
+        issues.append(PackIssue("error", layer_id, f"file {entry['path']} not found"))
+    classes = entry.get("classes", {})
+    if not isinstance(classes, dict):
+        issues.append(PackIssue("error", layer_id, "[layers.classes] must be a table"))
+        classes = {}
+    allowed = KINDS[kind].classes if kind in KINDS else ()
+    for raw_value, cls in classes.items():
+        if allowed and cls not in allowed:
+            issues.append(PackIssue(
+                "error", layer_id,
+                f"class {raw_value!r} maps to {cls!r}, not a {kind} class ({', '.join(allowed)})"))
+    spec = LayerSpec(
+        id=str(entry["id"]), kind=kind, title=str(entry.get("title", entry["id"])), path=path,
+        classes={_clean(str(k)): str(v) for k, v in classes.items()},
+        extra={k: v for k, v in entry.items() if k not in _LAYER_KEYS},
+        **{k: (str(entry[k]) if entry.get(k) not in (None, "") else None)
+           for k in ("layer", "encoding", "crs", "id_field", "name_field", "class_field",
+                     "code_field")},
+    )
+    if spec.kind in KINDS and KINDS[spec.kind].classes_required and not spec.class_field:
+        issues.append(PackIssue("error", spec.id, f"a {kind} layer needs a class_field"))
+    return spec
+
+
+def _load_layer(spec: LayerSpec, pack_crs: str, issues: list[PackIssue]) -> Layer:
+    source = read_vector(spec.path, layer=spec.layer, encoding=spec.encoding)
+    frame = source.frame
+    frame.columns = [_clean(c) if c != frame.geometry.name else c for c in frame.columns]
+    for message in source.warnings:
+        issues.append(PackIssue("warning", spec.id, message))
+
+    declared: CRS | None = frame.crs
+    if spec.crs:
+        crs = parse_crs(spec.crs, what=f"layer {spec.id} crs")
+        how = "catalog (layer)"
+        if declared is not None and not declared.equals(crs):
+            issues.append(PackIssue(
+                "warning", spec.id,
+                f"file declares {crs_label(declared)} but the catalog says {crs_label(crs)}; "
+                "using the catalog's"))
+    elif declared is not None:
+        crs, how = declared, "declared by file"
+    else:
+        crs, how = parse_crs(pack_crs, what="[pack].crs"), "assumed from [pack].crs"
+        issues.append(PackIssue("warning", spec.id,
+                                f"file declares no CRS; assumed {crs_label(crs)} from [pack].crs"))
+    frame = frame.set_crs(crs, allow_override=True)
+    features_read = len(frame)
+
+    kind = KINDS[spec.kind]
+    fixed = normalise(frame.geometry.values, kind.dim)
+    if not crs.equals(CGCS2000):
+        frame = frame.set_geometry(fixed.geoms, crs=crs).to_crs(CGCS2000)
+    else:
+        frame = frame.set_geometry(fixed.geoms, crs=CGCS2000)
+
+    for fld in ("id_field", "name_field", "class_field", "code_field"):
+        name = getattr(spec, fld)
+        if name and _clean(name) not in frame.columns:
+            raise PackError(f"{fld} {name!r} is not a field of {spec.path.name} "
+                            f"(fields: {', '.join(c for c in frame.columns if c != 'geometry')})")
+
+    zone_id = _text(frame, spec.id_field)
+    fallback = pd.Series([f"{spec.id}:{i}" for i in range(len(frame))], index=frame.index)
+    zone_id = zone_id.where(zone_id.notna() & (zone_id != ""), fallback)
+    repairs = [(zone_id.iloc[i], "; ".join(fixed.notes[i])) for i in fixed.changed]
+    for zid, message in repairs:
+        issues.append(PackIssue("warning", spec.id, f"feature {zid}: {message}"))
+
+    class_raw = _text(frame, spec.class_field)
+    zone_class = _classify(spec, class_raw, issues)
+    zones = frame.assign(
+        zone_id=zone_id, zone_name=_text(frame, spec.name_field), zone_class=zone_class,
+        zone_code=_text(frame, spec.code_field), class_raw=class_raw,
+    )
+    zones = zones[zones.geometry.notna()].reset_index(drop=True)
+    zones = zones[[*ZONE_COLUMNS, *(c for c in frame.columns if c not in ZONE_COLUMNS)]]
+    return Layer(spec=spec, zones=zones, metric=np.empty(0, dtype=object), sha256=file_checksum(spec.path),
+                 crs_in=crs_label(crs), crs_how=how, encoding=source.encoding.describe(),
+                 repairs=repairs, features_read=features_read)
+
+
+def _classify(spec: LayerSpec, raw: pd.Series, issues: list[PackIssue]) -> pd.Series:
+    if not spec.class_field:
+        return pd.Series(None, index=raw.index, dtype=object)
+    cleaned = raw.fillna("").map(_clean)
+    values = cleaned.unique()
+    mapping = {v: spec.classes.get(v) or default_class(spec.kind, v) for v in values}
+    unmapped = sorted(v for v, cls in mapping.items() if cls is None)
+    if unmapped:
+        severity = "error" if KINDS[spec.kind].classes_required else "warning"
+        shown = ", ".join(repr(v) for v in unmapped[:8])
+        issues.append(PackIssue(
+            severity, spec.id,
+            f"class values not mapped by [layers.classes]: {shown}"
+            + (f" (+{len(unmapped) - 8} more)" if len(unmapped) > 8 else "")))
+    return cleaned.map(mapping).astype(object)
+
+
+def _text(frame: pd.DataFrame, column: str | None) -> pd.Series:
+    if not column:
+        return pd.Series(None, index=frame.index, dtype=object)
+    values = frame[_clean(column)]
+    out = values.astype(object).where(values.notna(), None)
+    return out.map(lambda v: v if v is None else _format_value(v))
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _clean(name: str) -> str:
+    """Field names and class values may carry stray whitespace or newlines."""
+    return re.sub(r"\s+", "", str(name))
+
+
+def file_checksum(path: Path) -> str:
+    """SHA-256 of a layer source.
+
+    A single file hashes as ``sha256sum`` would. A shapefile hashes all its sidecar
+    files (same stem) and a folder (FileGDB) all its files: each file contributes its
+    name, a NUL byte and its SHA-256, in sorted order.
+    """
+    path = Path(path)
+    if path.is_file() and path.suffix.lower() != ".shp":
+        return _sha256(path)
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file())
+    else:
+        files = sorted(p for p in path.parent.glob(path.stem + ".*") if p.is_file())
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(file.relative_to(path.parent).as_posix().encode() + b"\0")
+        digest.update(_sha256(file).encode())
+    return digest.hexdigest()
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

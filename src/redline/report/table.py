@@ -1,0 +1,115 @@
+"""Readable console output: a verdict and findings table per project, or a summary."""
+
+from __future__ import annotations
+
+import sys
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ..kinds import class_title
+from ..result import (
+    ILLUSTRATIVE_NOTE,
+    KIND_LABELS,
+    RELATION_LABELS,
+    VERDICT_LABELS,
+    Result,
+    label,
+    measure_text,
+)
+
+_STYLE = {"prohibited": "bold red", "restricted": "bold dark_orange", "attention": "yellow",
+          "clear": "green", None: "bold magenta"}
+
+
+def console(stream=None) -> Console:
+    """A console that keeps tables readable when output is not a terminal."""
+    stream = stream or sys.stdout
+    width = None if stream.isatty() else 160
+    return Console(file=stream, width=width, highlight=False)
+
+
+def print_result(result: Result, *, lang: str = "zh", out: Console | None = None) -> None:
+    """Print each project's verdict, then one line per finding."""
+    out = out or console()
+    _notice(result, lang, out)
+    zh = lang == "zh"
+    for row in result.projects.itertuples(index=False):
+        head = Text()
+        head.append(f"{row.project_id} ", style="bold")
+        head.append(f"{row.name or ''} ")
+        size = _size(row, lang)
+        head.append(f"[{label(KIND_LABELS, row.kind, lang)}{', ' + size if size else ''}] ")
+        head.append(label(VERDICT_LABELS, row.verdict, lang), style=_STYLE[row.verdict])
+        out.print(head)
+        if row.admin:
+            out.print(("  行政区:" if zh else "  admin: ")
+                      + ", ".join(f"{a['name']} ({a['code']})" for a in row.admin))
+        for error in row.errors:
+            out.print(Text(f"  {'错误' if zh else 'error'}: {error}", style="magenta"))
+        for warning in row.warnings:
+            out.print(Text(f"  {'提示' if zh else 'warning'}: {warning}", style="dim"))
+        findings = result.findings_of(row.project_id)
+        if len(findings):
+            out.print(_findings_table(result, findings, lang))
+        elif row.verdict:
+            out.print("  " + ("未发现涉及的管控要素" if zh else "no findings"))
+        out.print()
+
+
+def _findings_table(result: Result, findings, lang: str) -> Table:
+    zh = lang == "zh"
+    table = Table(show_header=True, header_style="bold", box=None, padding=(0, 1),
+                  pad_edge=False)
+    for title in (("图层", "layer"), ("管控区", "zone"), ("关系", "relation"),
+                  ("面积/长度/距离", "area/length/distance"), ("结论", "verdict"),
+                  ("规则", "rule")):
+        table.add_column(title[0] if zh else title[1])
+    for f in findings.itertuples():
+        zone = f.zone_name or f.zone_id or "—"
+        cls = class_title(f.kind, f.zone_class, lang)
+        table.add_row(
+            f.layer, f"{zone}{' · ' + cls if cls else ''}", label(RELATION_LABELS, f.relation, lang),
+            measure_text(f, lang) or "—",
+            Text(label(VERDICT_LABELS, f.verdict, lang), style=_STYLE[f.verdict]),
+            f.rule or "—",
+        )
+    return table
+
+
+def print_summary(result: Result, *, lang: str = "zh", out: Console | None = None) -> None:
+    """One row per project: id, name, kind, size, verdict and the main reason."""
+    out = out or console()
+    _notice(result, lang, out)
+    zh = lang == "zh"
+    table = Table(show_header=True, header_style="bold")
+    for title in (("编号", "id"), ("项目", "project"), ("类型", "kind"), ("规模", "size"),
+                  ("结论", "verdict"), ("主要原因", "main reason")):
+        table.add_column(title[0] if zh else title[1], overflow="fold")
+    for row in result.projects.itertuples(index=False):
+        if row.errors:
+            reason = row.errors[0]
+        else:
+            reasons = result.reasons(row.project_id, lang)
+            reason = reasons[0].split("(依据" if zh else " (basis")[0] if reasons else "—"
+        table.add_row(row.project_id, row.name or "", label(KIND_LABELS, row.kind, lang),
+                      _size(row, lang), Text(label(VERDICT_LABELS, row.verdict, lang),
+                                             style=_STYLE[row.verdict]), reason)
+    out.print(table)
+
+
+def _size(row, lang: str) -> str:
+    if row.area_m2 == row.area_m2 and row.area_m2 is not None:  # not NaN
+        return f"{row.area_m2 / 10000:,.2f} {'公顷' if lang == 'zh' else 'ha'}"
+    if row.length_m == row.length_m and row.length_m is not None:
+        return f"{row.length_m / 1000:,.2f} km"
+    return ""
+
+
+def _notice(result: Result, lang: str, out: Console) -> None:
+    pack = result.pack
+    text = f"{pack.title} · {pack.id} {pack.version} · rules {result.ruleset.id} {result.ruleset.version}"
+    out.print(Text(text, style="dim"))
+    if result.illustrative:
+        out.print(Text(label({0: ILLUSTRATIVE_NOTE}, 0, lang), style="bold magenta"))

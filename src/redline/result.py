@@ -1,0 +1,226 @@
+"""The result of a screening: projects and findings with verdicts, and provenance.
+
+:class:`Result` is the plain object that the rules produce and every renderer reads.
+:meth:`Result.to_dict` is the result document of DESIGN §2.2 (``redline.result/1``);
+keys are only ever added to it, never renamed or removed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+
+from ._version import __version__
+from .kinds import KINDS, class_title
+from .settings import Settings
+
+if TYPE_CHECKING:
+    from .pack import Pack
+    from .rules.ruleset import Ruleset
+
+SCHEMA = "redline.result/1"
+
+VERDICT_LABELS = {
+    "prohibited": ("禁止", "prohibited"),
+    "restricted": ("限制", "restricted"),
+    "attention": ("需关注", "attention"),
+    "clear": ("未涉及", "clear"),
+    None: ("未筛查", "not screened"),
+}
+RELATION_LABELS = {
+    "overlaps": ("重叠", "overlaps"),
+    "inside": ("位于其内", "inside"),
+    "touches": ("边界相接", "touches"),
+    "near": ("邻近", "near"),
+    "outside": ("位于其外", "outside"),
+    "downstream": ("位于下游", "downstream"),
+}
+KIND_LABELS = {
+    "footprint": ("面状项目", "footprint"), "linear": ("线性工程", "linear"),
+    "outfall": ("排污口", "outfall"), "site": ("点位项目", "site"),
+}
+ILLUSTRATIVE_NOTE = (
+    "示意数据,非官方成果,不得用于实际审查",
+    "ILLUSTRATIVE data, not official; not for real reviews",
+)
+
+
+def label(table: dict, key: Any, lang: str) -> str:
+    """Look up a (zh, en) label pair."""
+    pair = table.get(key, (str(key), str(key)))
+    return pair[0] if lang == "zh" else pair[1]
+
+
+@dataclass
+class Result:
+    """Projects and findings with verdicts, and what produced them.
+
+    Attributes
+    ----------
+    projects
+        One row per project (EPSG:4490): the reader's columns, ``area_m2``,
+        ``length_m``, ``verdict`` (``None`` when it could not be screened) and
+        ``admin`` (list of ``{"code", "name"}``).
+    findings
+        One row per finding (EPSG:4490; geometry = the overlap piece, the line to a
+        near zone, the part outside or the river path), with the engine's columns plus
+        ``verdict``, ``rule``, ``basis``, ``basis_en``, ``message_zh``, ``message_en``.
+    pack, ruleset, settings
+        What the projects were screened against and how.
+    generated_at
+        ISO timestamp.
+    rules_in_force_on
+        The date whose law the rules applied.
+    """
+
+    projects: gpd.GeoDataFrame
+    findings: gpd.GeoDataFrame
+    pack: Pack
+    ruleset: Ruleset
+    settings: Settings
+    generated_at: str
+    rules_in_force_on: str
+
+    @property
+    def illustrative(self) -> bool:
+        """True when the pack is demo data that must be labelled as such."""
+        return self.pack.illustrative
+
+    def findings_of(self, project_id: str) -> gpd.GeoDataFrame:
+        """The findings of one project, most severe first."""
+        return self.findings[self.findings["project_id"] == project_id]
+
+    def reasons(self, project_id: str, lang: str = "zh") -> list[str]:
+        """One sentence per finding that is not ``clear``, most severe first."""
+        rows = self.findings_of(project_id)
+        rows = rows[rows["verdict"] != "clear"]
+        return [describe_finding(row, self.pack, lang) for row in rows.itertuples()]
+
+    def to_dict(self, lang: str = "zh") -> dict[str, Any]:
+        """The result document (``redline.result/1``, DESIGN §2.2).
+
+        Parameters
+        ----------
+        lang
+            Language of ``reasons`` and finding messages (``zh`` or ``en``).
+        """
+        doc: dict[str, Any] = {
+            "schema": SCHEMA,
+            "generated_at": self.generated_at,
+            "tool": {"name": "redline", "version": __version__},
+            "pack": self.pack.describe(),
+            "rules": {**self.ruleset.describe(), "in_force_on": self.rules_in_force_on},
+            "settings": self.settings.to_dict(),
+        }
+        if self.illustrative:
+            doc["notice"] = label({0: ILLUSTRATIVE_NOTE}, 0, lang)
+        doc["projects"] = [self._project_dict(row, lang)
+                           for row in self.projects.itertuples(index=False)]
+        return doc
+
+    def to_json(self, lang: str = "zh", indent: int | None = 2) -> str:
+        """The result document as JSON text (UTF-8, non-ASCII kept)."""
+        return json.dumps(self.to_dict(lang), ensure_ascii=False, indent=indent)
+
+    def _project_dict(self, row: Any, lang: str) -> dict[str, Any]:
+        findings = self.findings_of(row.project_id)
+        units = findings[findings["kind"] == "control_unit"]
+        return {
+            "id": row.project_id,
+            "name": row.name,
+            "kind": row.kind,
+            "source": row.source,
+            "area_m2": _number(row.area_m2, 2),
+            "length_m": _number(row.length_m, 2),
+            "crs_in": row.crs_in,
+            "industry": row.industry,
+            "project_types": list(row.project_types),
+            "admin": list(row.admin),
+            "control_units": [
+                {"code": u.zone_code or u.zone_id, "name": u.zone_name, "class": u.zone_class,
+                 "overlap_pct": _number(u.overlap_pct, 3)}
+                for u in units.itertuples()
+            ],
+            "verdict": row.verdict,
+            "reasons": self.reasons(row.project_id, lang) if row.verdict else [],
+            "findings": [_finding_dict(f, lang) for f in findings.itertuples()],
+            "warnings": list(row.warnings),
+            "errors": list(row.errors),
+        }
+
+
+def _finding_dict(f: Any, lang: str) -> dict[str, Any]:
+    return {
+        "layer": f.layer, "kind": f.kind, "zone_id": f.zone_id, "zone_name": f.zone_name,
+        "zone_class": f.zone_class, "zone_code": f.zone_code, "relation": f.relation,
+        "overlap_m2": _number(f.overlap_m2, 2), "overlap_pct": _number(f.overlap_pct, 3),
+        "overlap_length_m": _number(f.overlap_length_m, 2),
+        "distance_m": _number(f.distance_m, 2),
+        "verdict": f.verdict, "rule": f.rule,
+        "basis": f.basis_en if lang == "en" else f.basis,
+        "message": f.message_en if lang == "en" else f.message_zh,
+    }
+
+
+def describe_finding(f: Any, pack: Pack, lang: str = "zh") -> str:
+    """One sentence for a finding: verdict, layer, zone, relation, numbers, message."""
+    zh = lang == "zh"
+    layer_title = _layer_title(pack, f.layer, f.kind, lang)
+    zone = f.zone_name or f.zone_id or ""
+    cls = class_title(f.kind, f.zone_class, lang)
+    what = f"{layer_title}「{zone}」" if zh and zone else (f"{layer_title} '{zone}'" if zone
+                                                          else layer_title)
+    if cls:
+        what += f"({cls})" if zh else f" ({cls})"
+    numbers = measure_text(f, lang)
+    head = f"[{label(VERDICT_LABELS, f.verdict, lang)}] {what} {label(RELATION_LABELS, f.relation, lang)}"
+    if numbers:
+        head += f" {numbers}"
+    message = f.message_zh if zh else f.message_en
+    if message:
+        head += (":" if zh else ": ") + message
+    basis = f.basis if zh else f.basis_en
+    if basis:
+        head += f"(依据:{basis})" if zh else f" (basis: {basis})"
+    return head
+
+
+def measure_text(f: Any, lang: str = "zh") -> str:
+    """The numbers of a finding as text, e.g. ``1,234.5 m² (8.1%)`` or ``320.4 m``."""
+    parts = []
+    if _number(f.overlap_m2, 2) is not None:
+        parts.append(f"{f.overlap_m2:,.1f} m²")
+    if _number(f.overlap_length_m, 2) is not None:
+        parts.append(f"{f.overlap_length_m:,.1f} m")
+    if _number(f.overlap_pct, 3) is not None and f.relation in ("overlaps", "inside", "outside"):
+        parts.append(f"({f.overlap_pct:.1f}%)")
+    if f.relation in ("near", "downstream") and _number(f.distance_m, 2) is not None:
+        word = ("沿河距离" if f.relation == "downstream" else "距离") if lang == "zh" else (
+            "along the river" if f.relation == "downstream" else "distance")
+        parts.append(f"{word} {f.distance_m:,.1f} m")
+    return " ".join(parts)
+
+
+def _layer_title(pack: Pack, layer_id: str, kind: str, lang: str) -> str:
+    if kind == "coverage":
+        return "图层包覆盖范围" if lang == "zh" else "pack coverage"
+    try:
+        title = pack.layer(layer_id).spec.title
+    except KeyError:
+        title = layer_id
+    if lang == "en" and kind in KINDS:
+        return KINDS[kind].title_en
+    return title
+
+
+def _number(value: Any, digits: int) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    if math.isnan(value):
+        return None
+    return round(value, digits)
