@@ -28,6 +28,7 @@ from ._network import RiverNetwork
 from .crs import CGCS2000, geodesic_distance, geodesic_length
 from .geometry import keep_dimension
 from .pack import Layer, Pack
+from .projects import text_column
 from .settings import DEFAULT, Settings
 
 #: Columns of the findings frame, in order (geometry last).
@@ -379,4 +380,7 @@ def _assemble(parts: list[pd.DataFrame], projects: gpd.GeoDataFrame, pack: Pack
     frame = frame.sort_values(["row", "_layer_order", "zone_index", "relation"], kind="stable")
     frame = frame[[*FINDING_COLUMNS, "geometry"]].reset_index(drop=True)
     frame["zone_index"] = frame["zone_index"].astype(int)
+    for column in ("project_id", "layer", "kind", "zone_id", "zone_name", "zone_class",
+                   "zone_code", "relation"):
+        frame[column] = text_column(frame[column])
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=CGCS2000)

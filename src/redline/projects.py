@@ -73,8 +73,19 @@ def make_projects(geometry: Sequence, *, project_id: Sequence[str], name: Sequen
         else [()] * n,
         "warnings": [list(w) for w in warnings] if warnings is not None else [[] for _ in range(n)],
         "errors": [list(e) for e in errors] if errors is not None else [[] for _ in range(n)],
-    })
+    }, dtype=object)
     return gpd.GeoDataFrame(frame, geometry=np.asarray(geometry, dtype=object), crs=CGCS2000)
+
+
+def text_column(values) -> pd.Series:
+    """A text column as object dtype with ``None`` (not NaN) for missing values.
+
+    pandas ≥ 3 infers a string dtype whose missing value is NaN; the result document
+    needs ``None`` (JSON ``null``), so text columns are kept as plain objects.
+    """
+    series = pd.Series(values, dtype=object) if not isinstance(values, pd.Series) else values
+    series = series.astype(object)
+    return series.where(series.notna(), None)
 
 
 def kind_for(geoms: np.ndarray, requested: str = "auto") -> np.ndarray:

@@ -224,3 +224,11 @@ def _number(value: Any, digits: int) -> float | None:
     if math.isnan(value):
         return None
     return round(value, digits)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of the result document, as shipped with the package."""
+    from importlib import resources
+
+    text = (resources.files("redline") / "schema" / "result-1.schema.json").read_text("utf-8")
+    return json.loads(text)

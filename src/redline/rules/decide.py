@@ -2,8 +2,9 @@
 
 Matching is vectorised over findings: each rule gives one boolean mask (a loop over
 rules, never over findings). A matching rule named in another matching rule's
-``supersedes`` is set aside; of the rest, the most severe wins (the earlier rule on a
-tie). A project's verdict is the most severe of its findings, ``clear`` without any,
+``supersedes`` is set aside; of the rest, the most severe wins, then the more specific
+(more conditions: zone classes, project kinds, industries, project types), then the
+earlier in the file. A project's verdict is the most severe of its findings, ``clear`` without any,
 and ``None`` when the project could not be screened (its ``errors`` say why).
 """
 
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..engine import Screening
+from ..projects import text_column
 from ..result import Result
 from .ruleset import SEVERITY, VERDICTS, Rule, Ruleset
 
@@ -53,13 +55,17 @@ def decide(screening: Screening, ruleset: Ruleset, *, on: dt.date | None = None,
 
     chosen = _choose(findings, projects, rules)
     verdict = np.array([rules[i].verdict if i >= 0 else "clear" for i in chosen], dtype=object)
+    def column(get) -> pd.Series:
+        return text_column(pd.Series([get(rules[i]) if i >= 0 else None for i in chosen],
+                                     index=findings.index, dtype=object))
+
     findings = findings.assign(
-        verdict=verdict,
-        rule=[rules[i].id if i >= 0 else None for i in chosen],
-        basis=[rules[i].cite("zh") if i >= 0 else None for i in chosen],
-        basis_en=[rules[i].cite("en") if i >= 0 else None for i in chosen],
-        message_zh=[rules[i].message_zh if i >= 0 else None for i in chosen],
-        message_en=[rules[i].message_en if i >= 0 else None for i in chosen],
+        verdict=pd.Series(verdict, index=findings.index, dtype=object),
+        rule=column(lambda r: r.id),
+        basis=column(lambda r: r.cite("zh")),
+        basis_en=column(lambda r: r.cite("en")),
+        message_zh=column(lambda r: r.message_zh),
+        message_en=column(lambda r: r.message_en),
     )
     severity = findings["verdict"].map(SEVERITY).to_numpy()
     order = np.lexsort((np.arange(len(findings)), -severity,
@@ -72,7 +78,9 @@ def decide(screening: Screening, ruleset: Ruleset, *, on: dt.date | None = None,
     project_severity = projects["project_id"].map(worst).fillna(0).astype(int)
     failed = projects["errors"].map(bool).to_numpy()
     projects = projects.assign(
-        verdict=np.where(failed, None, [VERDICTS[s] for s in project_severity]),
+        verdict=pd.Series([None if bad else VERDICTS[s]
+                           for bad, s in zip(failed, project_severity, strict=True)],
+                          index=projects.index, dtype=object),
         admin=_admin_lists(admin, projects),
     )
     return Result(projects=projects, findings=findings, pack=screening.pack, ruleset=ruleset,
@@ -116,11 +124,19 @@ def _choose(findings: pd.DataFrame, projects: pd.DataFrame, rules: list[Rule]) -
         for target in rule.supersedes:
             if target in position:
                 match[match[:, j], position[target]] = False
+    # Most severe wins; among equals the more specific rule (more conditions), then the
+    # earlier one. One integer score per rule encodes that order.
+    n_rules = len(rules)
     severity = np.array([SEVERITY[rule.verdict] for rule in rules])
-    # Most severe wins; among equals the earlier rule (smaller j).
-    score = np.where(match, severity * (len(rules) + 1) + (len(rules) - np.arange(len(rules))), -1)
-    best = score.argmax(axis=1)
+    specificity = np.array([_specificity(rule) for rule in rules])
+    rank = (severity * 8 + specificity) * (n_rules + 1) + (n_rules - np.arange(n_rules))
+    best = np.where(match, rank, -1).argmax(axis=1)
     return np.where(match.any(axis=1), best, -1)
+
+
+def _specificity(rule: Rule) -> int:
+    return sum(bool(v) for v in (rule.zone_classes, rule.project_kinds, rule.industries,
+                                 rule.project_types))
 
 
 def _position(ids: pd.Series, order: pd.Series) -> np.ndarray:
