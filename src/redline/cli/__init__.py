@@ -20,6 +20,23 @@ EXIT_OK, EXIT_FAIL_ON, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 class _Group(click.Group):
     """Turns user errors into one line and exit 2, anything else into exit 3."""
 
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+            click.echo(f"redline: error: {exc.format_message()}{hint}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+        except click.ClickException as exc:
+            click.echo(f"redline: error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("redline: aborted", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+        sys.exit(code if isinstance(code, int) else EXIT_OK)
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
@@ -66,7 +83,7 @@ _register()
 def main() -> None:
     """Console-script entry point."""
     try:
-        cli.main(prog_name="redline", standalone_mode=True)
+        cli.main(prog_name="redline")
     except KeyboardInterrupt:  # pragma: no cover - interactive only
         click.echo("redline: interrupted", err=True)
         sys.exit(130)

@@ -59,11 +59,9 @@ def info(directory):
               f"catalog sha256 {loaded.catalog_sha256}", highlight=False)
     if loaded.illustrative:
         out.print("ILLUSTRATIVE data, not official", style="bold magenta")
-    table = Table(header_style="bold")
-    for col in ("layer", "kind", "title", "features", "extent (lon/lat)", "sha256"):
-        table.add_column(col, overflow="fold")
     for layer in loaded.layers:
         b = layer.bounds
-        table.add_row(layer.id, layer.kind, layer.spec.title, str(len(layer.zones)),
-                      f"{b[0]:.4f},{b[1]:.4f} – {b[2]:.4f},{b[3]:.4f}", layer.sha256)
-    out.print(table)
+        out.print(f"{layer.id:<16} {layer.kind:<20} {len(layer.zones):>7} features  "
+                  f"{b[0]:.4f},{b[1]:.4f} – {b[2]:.4f},{b[3]:.4f}  {layer.spec.title}",
+                  highlight=False, markup=False, soft_wrap=True)
+        out.print(f"{'':<16} sha256 {layer.sha256}", highlight=False, soft_wrap=True)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import click
-from rich.table import Table
+from rich.text import Text
 
 from ..pack import load_pack
-from ..report.table import console
+from ..report.table import VERDICT_STYLE, console
 from ..rules import load_ruleset
 from .options import lang_option, pack_option, rules_option
 
@@ -31,11 +31,9 @@ def show(pack_dir, rules_files, lang):
     out = console()
     out.print(f"ruleset {ruleset.id} · version {ruleset.version} · {len(ruleset.rules)} rules",
               highlight=False)
-    table = Table(header_style="bold", show_lines=True)
-    for col in ("id", "layer kinds", "classes", "projects", "relations", "condition", "verdict",
-                "basis"):
-        table.add_column(col, overflow="fold")
     for rule in ruleset.rules:
+        classes = f" [{','.join(rule.zone_classes)}]" if rule.zone_classes else ""
+        projects = ",".join(rule.project_kinds) or "any project"
         condition = []
         if rule.industries:
             condition.append("industry " + ",".join(rule.industries))
@@ -45,7 +43,10 @@ def show(pack_dir, rules_files, lang):
             condition.append("type " + ",".join(rule.project_types))
         if rule.supersedes:
             condition.append("supersedes " + ",".join(rule.supersedes))
-        table.add_row(rule.id, ",".join(rule.layer_kinds), ",".join(rule.zone_classes) or "any",
-                      ",".join(rule.project_kinds) or "any", ",".join(rule.relations),
-                      "; ".join(condition) or "—", rule.verdict, rule.cite(lang))
-    out.print(table)
+        out.print(Text.assemble((f"{rule.id}", "bold"), "  ",
+                                (rule.verdict, VERDICT_STYLE.get(rule.verdict, ""))))
+        out.print(f"  matches  {','.join(rule.layer_kinds)}{classes} · {projects} · "
+                  f"{','.join(rule.relations)}" + (f" · {'; '.join(condition)}" if condition else ""),
+                  highlight=False, markup=False)
+        out.print(f"  message  {rule.message(lang)}", highlight=False, markup=False)
+        out.print(f"  basis    {rule.cite(lang)}", highlight=False, markup=False)

@@ -24,7 +24,7 @@ from .options import (
 
 
 @click.command()
-@click.argument("project", type=click.Path(exists=True, dir_okay=True))
+@click.argument("project", type=click.Path(dir_okay=True))
 @pack_option
 @click.option("--kind", type=click.Choice(["auto", "footprint", "linear", "outfall", "site"]),
               default="auto", show_default=True, help="What the features are.")

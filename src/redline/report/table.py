@@ -19,7 +19,7 @@ from ..result import (
     measure_text,
 )
 
-_STYLE = {"prohibited": "bold red", "restricted": "bold dark_orange", "attention": "yellow",
+VERDICT_STYLE = {"prohibited": "bold red", "restricted": "bold dark_orange", "attention": "yellow",
           "clear": "green", None: "bold magenta"}
 
 
@@ -41,7 +41,7 @@ def print_result(result: Result, *, lang: str = "zh", out: Console | None = None
         head.append(f"{row.name or ''} ")
         size = _size(row, lang)
         head.append(f"[{label(KIND_LABELS, row.kind, lang)}{', ' + size if size else ''}] ")
-        head.append(label(VERDICT_LABELS, row.verdict, lang), style=_STYLE[row.verdict])
+        head.append(label(VERDICT_LABELS, row.verdict, lang), style=VERDICT_STYLE[row.verdict])
         out.print(head)
         if row.admin:
             out.print(("  行政区:" if zh else "  admin: ")
@@ -72,7 +72,7 @@ def _findings_table(result: Result, findings, lang: str) -> Table:
         table.add_row(
             f.layer, f"{zone}{' · ' + cls if cls else ''}", label(RELATION_LABELS, f.relation, lang),
             measure_text(f, lang) or "—",
-            Text(label(VERDICT_LABELS, f.verdict, lang), style=_STYLE[f.verdict]),
+            Text(label(VERDICT_LABELS, f.verdict, lang), style=VERDICT_STYLE[f.verdict]),
             f.rule or "—",
         )
     return table
@@ -95,7 +95,7 @@ def print_summary(result: Result, *, lang: str = "zh", out: Console | None = Non
             reason = reasons[0].split("(依据" if zh else " (basis")[0] if reasons else "—"
         table.add_row(row.project_id, row.name or "", label(KIND_LABELS, row.kind, lang),
                       _size(row, lang), Text(label(VERDICT_LABELS, row.verdict, lang),
-                                             style=_STYLE[row.verdict]), reason)
+                                             style=VERDICT_STYLE[row.verdict]), reason)
     out.print(table)
 
 
