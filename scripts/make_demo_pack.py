@@ -191,11 +191,43 @@ def ray_hit(boundary: BaseGeometry, origin: np.ndarray, angle_deg: float) -> np.
     return hits[np.argmin(np.hypot(*(hits - origin).T))]
 
 
+def long_axis(polygon: Polygon) -> np.ndarray:
+    """Unit vector along the long side of a polygon's minimum rotated rectangle."""
+    corners = shapely.get_coordinates(polygon.minimum_rotated_rectangle)[:3]
+    sides = np.diff(corners, axis=0)
+    return unit(sides[np.argmax(np.hypot(*sides.T))])
+
+
 def voronoi_cells(seeds: np.ndarray, outline: Polygon) -> np.ndarray:
     """Voronoi cells of ``seeds`` clipped to ``outline``, in the order of the seeds."""
     cells = shapely.get_parts(shapely.voronoi_polygons(MultiPoint(seeds), extend_to=outline,
                                                        ordered=True))
     return shapely.intersection(cells, outline)
+
+
+def shared_outline(tessellations: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Re-build several tessellations of one outline from their common refinement.
+
+    Each tessellation puts its own intersection vertices on the outline; rebuilt from
+    the faces of all boundaries noded together, every tessellation carries all of them,
+    so their outer rings are vertex for vertex the same (also after rounding).
+    """
+    # Snap-rounded noding (1 mm grid) merges the near-coincident copies of the outline
+    # that each clipping leaves, so no sliver faces appear between them.
+    noded = shapely.union_all(shapely.boundary(np.concatenate(tessellations)), grid_size=1e-3)
+    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
+    inside = shapely.point_on_surface(faces)
+    rebuilt = []
+    for cells in tessellations:
+        tree = shapely.STRtree(cells)
+        face_index, cell_index = tree.query(inside, predicate="within")
+        if len(face_index) != len(faces) or len(np.unique(face_index)) != len(faces):
+            raise RuntimeError("a face of the common refinement has no single owner")
+        owner = np.empty(len(faces), dtype=int)
+        owner[face_index] = cell_index
+        rebuilt.append(np.array([shapely.union_all(faces[owner == i])
+                                 for i in range(len(cells))]))
+    return rebuilt
 
 
 def poisson_disk(rng: np.random.Generator, region: Polygon, count: int, min_spacing_m: float,
@@ -289,7 +321,7 @@ def build_rivers(rng: np.random.Generator) -> tuple[LineString, LineString, int,
                         modes=(1, 2, 3, 5, 8, 13, 19))
     chainage = vertex_chainage(main)
     i_confluence = int(np.argmin(np.abs(chainage - 12_500.0)))
-    i_intake = int(np.argmin(np.abs(chainage - (chainage[i_confluence] + 8_600.0))))
+    i_intake = int(np.argmin(np.abs(chainage - (chainage[i_confluence] + 9_200.0))))
     i_split = int(np.argmin(np.abs(chainage - (chainage[i_intake] + 9_500.0))))
     confluence = np.asarray(main.coords[i_confluence])
     tributary = meander_line(rng, km(4.0, 11.0), confluence, amplitude_m=700.0,
@@ -546,18 +578,22 @@ def build_admin(rng: np.random.Generator, scene: Scene) -> None:
     redline = layers["eco_redline"].geometry.values
     water = layers["water_source"].geometry.values
     reserve = layers["nature_reserve"].geometry.values
-    seat_axis = unit(np.asarray(urban[0].minimum_rotated_rectangle.exterior.coords[1])
-                     - np.asarray(urban[0].minimum_rotated_rectangle.exterior.coords[0]))
+    seat_axis, town_axis = (long_axis(polygon) for polygon in urban)
     fixed = np.array([
         *[np.asarray(poly.representative_point().coords[0]) for poly in redline],
         np.asarray(reserve[0].centroid.coords[0]) + [1000.0, -1500.0],
         np.asarray(scene.layers["intake"].geometry.values[0].coords[0]),
         np.asarray(water[2].representative_point().coords[0]),
+        # Between the water-source zones and the county seat, so that no county-seat
+        # cell reaches the quasi zone.
+        offset_point(scene.main, scene.s_intake + 2500.0, 0.0),
         seat_centre - 1300.0 * seat_axis, seat_centre, seat_centre + 1300.0 * seat_axis,
-        town_centre,
+        town_centre - 700.0 * town_axis, town_centre + 700.0 * town_axis,
     ])
     extra = poisson_disk(rng, scene.county.buffer(-1500.0), 24 - len(fixed), 5500.0, fixed)
     cells = voronoi_cells(np.concatenate([fixed, extra]), scene.county)
+    townships, cells = shared_outline([townships, cells])
+    layers["admin"] = layers["admin"].set_geometry(list(townships), crs=METRIC_CRS)
 
     protected = {
         "生态保护红线": shapely.union_all(redline),
@@ -989,6 +1025,9 @@ def verify_layers(check: Checks, w: Written, out: Path, scene: Scene,
               < 1.0, f"{name}: tessellates the county (area sum = union = county, < 1 m2)")
         if count:
             check(len(cells) == count, f"{name}: {count} features")
+    outlines = [shapely.union_all(m[name]) for name in ("admin", "control_unit")]
+    check(shapely.equals_exact(*outlines, 0.0) or outlines[0].symmetric_difference(
+        outlines[1]).area == 0.0, "admin and control_unit cover exactly the same outline")
     codes = ll["admin"]["XZQDM"]
     check(codes.str.fullmatch(r"350699\d{3}").all() and codes.is_unique, "admin: XZQDM codes")
     units = ll["control_unit"]

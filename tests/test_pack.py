@@ -117,3 +117,31 @@ def test_missing_pack_folder():
 def test_write_pack_is_reusable(tmp_path):
     folder = write_pack(tmp_path / "again")
     assert redline.load_pack(folder).id == "synthetic"
+
+
+@pytest.mark.parametrize(("driver", "filename", "layer"), [
+    ("OpenFileGDB", "zones.gdb", "hongxian"),
+    ("KML", "zones.kml", None),
+    ("FlatGeobuf", "zones.fgb", None),
+])
+def test_other_ogr_formats_load(tmp_path, pack_dir, driver, filename, layer):
+    """FileGDB (with a named layer), KML and FlatGeobuf sources load like the rest."""
+    folder = shutil.copytree(pack_dir, tmp_path / "p")
+    red = redline.load_pack(pack_dir).layer("redline").zones[["zone_id", "zone_name", "geometry"]]
+    red = red.rename(columns={"zone_id": "BSM", "zone_name": "HXMC"})
+    kwargs = {"layer": layer} if layer else {}
+    if driver == "KML":
+        red = red.rename(columns={"HXMC": "Name", "BSM": "Description"})
+    red.to_file(folder / filename, driver=driver, engine="pyogrio", **kwargs)
+    catalog = (folder / "catalog.toml").read_text(encoding="utf-8")
+    new = f'path = "{filename}"\n' + (f'layer = "{layer}"\n' if layer else "")
+    if driver == "KML":
+        catalog = catalog.replace('id_field = "BSM"\nname_field = "HXMC"',
+                                  'id_field = "description"\nname_field = "Name"')
+    catalog = catalog.replace('path = "redline.shp"\nencoding = "GBK"\n', new)
+    (folder / "catalog.toml").write_text(catalog, encoding="utf-8")
+    loaded = redline.load_pack(folder)
+    zones = loaded.layer("redline").zones
+    assert list(zones["zone_name"]) == ["南山水源涵养红线"]
+    assert list(zones["zone_id"]) == ["HX001"]
+    assert zones.geometry.iloc[0].hausdorff_distance(red.geometry.iloc[0]) < 1e-7
