@@ -22,7 +22,6 @@ import argparse
 import math
 import shutil
 import sys
-import tomllib
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +35,11 @@ from pyproj import Transformer
 from shapely import affinity, ops
 from shapely.geometry import LineString, MultiPoint, Point, Polygon
 from shapely.geometry.base import BaseGeometry
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python < 3.11
+    import tomli as tomllib
 
 SEED = 20261125
 METRIC_CRS = "EPSG:4548"
@@ -324,7 +328,7 @@ def build_rivers(rng: np.random.Generator) -> tuple[LineString, LineString, int,
     i_intake = int(np.argmin(np.abs(chainage - (chainage[i_confluence] + 9_200.0))))
     i_split = int(np.argmin(np.abs(chainage - (chainage[i_intake] + 9_500.0))))
     confluence = np.asarray(main.coords[i_confluence])
-    tributary = meander_line(rng, km(4.0, 11.0), confluence, amplitude_m=700.0,
+    tributary = meander_line(rng, km(3.0, 8.8), confluence, amplitude_m=450.0,
                              modes=(1, 2, 3, 5, 8, 11))
     return main, tributary, i_confluence, i_intake, i_split
 
@@ -375,7 +379,7 @@ def build_scene(rng: np.random.Generator) -> Scene:
     redlines = [
         smooth_blob(rng, km(0.0, 11.3), 24e6, aspect=1.6, rotation_deg=10.0),
         smooth_blob(rng, km(-11.5, 8.3), 18e6, aspect=1.3, rotation_deg=120.0),
-        smooth_blob(rng, core_centre + [-1800.0, 1300.0], 22e6, aspect=1.4, rotation_deg=100.0),
+        smooth_blob(rng, core_centre + np.array([-1800.0, 1300.0]), 22e6, aspect=1.4, rotation_deg=100.0),
         smooth_blob(rng, km(9.0, 10.0), 8e6, aspect=1.2, rotation_deg=40.0),
     ]
     scene.layers["eco_redline"] = metric_frame(
@@ -469,7 +473,7 @@ def reserve_sites(scene: Scene, seat_point: np.ndarray, seat_tangent: np.ndarray
     # P04: a county road on the right bank of the upper river, climbing into the
     # source-area red line; its first kilometres cross the valley farmland.
     scene.sites["P04"] = LineString([offset_point(main, s, -offset) for s, offset in (
-        (7_600.0, 1_000.0), (6_000.0, 1_200.0), (4_400.0, 1_500.0), (3_000.0, 2_000.0),
+        (9_000.0, 900.0), (7_600.0, 1_000.0), (6_000.0, 1_200.0), (4_400.0, 1_500.0), (3_000.0, 2_000.0),
         (2_200.0, 2_900.0))])
 
 
@@ -480,7 +484,6 @@ def build_farmland(rng: np.random.Generator, scene: Scene, count: int = 150) -> 
     convex four-vertex patch is turned into a bow-tie (self-intersecting ring).
     """
     layers = scene.layers
-    rivers = shapely.union_all(layers["river"].geometry.values)
     lowland = shapely.union(scene.main.buffer(2600.0), scene.tributary.buffer(1600.0))
     lowland = lowland.intersection(scene.county.buffer(-300.0))
     reserve_outer = shapely.union_all(layers["nature_reserve"].geometry.values)
@@ -581,7 +584,7 @@ def build_admin(rng: np.random.Generator, scene: Scene) -> None:
     seat_axis, town_axis = (long_axis(polygon) for polygon in urban)
     fixed = np.array([
         *[np.asarray(poly.representative_point().coords[0]) for poly in redline],
-        np.asarray(reserve[0].centroid.coords[0]) + [1000.0, -1500.0],
+        np.asarray(reserve[0].centroid.coords[0]) + np.array([1000.0, -1500.0]),
         np.asarray(scene.layers["intake"].geometry.values[0].coords[0]),
         np.asarray(water[2].representative_point().coords[0]),
         # Between the water-source zones and the county seat, so that no county-seat
@@ -701,8 +704,9 @@ def write_zipped_shapefile(frame: gpd.GeoDataFrame, path: Path, staging: Path) -
 def write_layers(scene: Scene, out: Path) -> None:
     """Write every layer of the pack into ``out``."""
     layers = scene.layers
-    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "%04d-%02d-%02dT00:00:00.000Z"
-                                     % FIXED_DATE})
+    year, month, day = FIXED_DATE
+    pyogrio.set_gdal_config_options(
+        {"OGR_CURRENT_DATE": f"{year:04d}-{month:02d}-{day:02d}T00:00:00.000Z"})
     gpkg = out / "demo.gpkg"
     pyogrio.write_dataframe(lonlat_frame(layers["admin"]), gpkg, layer="xzq", driver="GPKG")
     pyogrio.write_dataframe(lonlat_frame(layers["control_unit"]), gpkg, layer="hjgkdy",
@@ -748,9 +752,10 @@ PROJECTS = (
                 "排污口位于饮用水水源二级保护区内(inside)→ 禁止",
                 "outfall inside the level-2 zone (inside) → prohibited"),
     DemoProject("P06", "p06_outfall_upstream", "某食品厂排污口", "C1391", "outfall",
-                "位于支流石门溪,沿河流下游可达二级保护区(downstream,< 8 km)→ 有条件",
+                "位于支流石门溪,沿河下游可达二级保护区(downstream,< 8 km)→ 有条件"
+                "(取决于上游距离设置)",
                 "on the tributary; the level-2 zone lies downstream along the river "
-                "(downstream, < 8 km) → restricted"),
+                "(downstream, < 8 km) → restricted if within the upstream-distance setting"),
     DemoProject("P07", "p07_clear_in_town", "商业综合体", "K7010", "footprint",
                 "位于县城城镇开发边界内,600 m内无敏感区 → 未涉及",
                 "inside the county-seat urban boundary, no sensitive zone within 600 m → clear"),
@@ -770,8 +775,10 @@ PROJECTS = (
                 "穿越自然保护区实验区,不涉及核心区、缓冲区(overlaps)→ 有条件",
                 "crosses the reserve's experimental zone only (overlaps) → restricted"),
     DemoProject("P13", "p13_pump_station_level1", "取水泵站", "D4610", "footprint",
-                "整体位于饮用水水源一级保护区内,供水设施(project_type=water_supply)→ 有条件",
-                "wholly inside the level-1 zone, a water-supply facility → restricted",
+                "整体位于饮用水水源一级保护区内,属供水设施(project_type=water_supply)"
+                "→ 非禁止,有条件",
+                "wholly inside the level-1 zone; a water-supply facility, so not prohibited "
+                "→ restricted",
                 "water_supply"),
     DemoProject("P14", "p14_factory_in_farmland", "某砖瓦厂", "C3031", "footprint",
                 "整体位于一块永久基本农田内(inside)→ 禁止",
@@ -870,7 +877,7 @@ def read_back(out: Path) -> Written:
     projects = {project.xmbh: pyogrio.read_dataframe(out / "projects" / f"{project.file}.geojson")
                 for project in PROJECTS}
     return Written(
-        lonlat, {name: frame.to_crs(METRIC_CRS).geometry.values for name, frame in lonlat.items()},
+        lonlat, {name: frame.to_crs(METRIC_CRS).geometry.to_numpy() for name, frame in lonlat.items()},
         projects, {key: frame.to_crs(METRIC_CRS).geometry.values[0]
                    for key, frame in projects.items()})
 
@@ -1273,6 +1280,37 @@ def write_readmes(out: Path, scene: Scene, facts: dict[str, float]) -> None:
     n = {name: len(frame) for name, frame in scene.layers.items()}
     classes = scene.layers["control_unit"]["ZHGKDYFL"].value_counts()
     bowtie = scene.bowtie_tbbh
+    layer_rows = [
+        ("文件", "类型(kind)", "字段", "要素"),
+        ("---", "---", "---", "---"),
+        ("`demo.gpkg` 图层 `xzq`", "admin 行政区划",
+         "`XZQDM` 代码, `XZQMC` 名称, `XZQJB`=乡镇", f"{n['admin']} 个乡镇,无缝无叠覆盖全县"),
+        ("`demo.gpkg` 图层 `hjgkdy`", "control_unit 环境管控单元",
+         "`HJZHGKDYBM` 编码(ZH+350699+类别+序号), `HJZHGKDYMC` 名称, "
+         "`ZHGKDYFL` 1优先/2重点/3一般",
+         f"{n['control_unit']} 个单元(优先 {classes.get('1', 0)}、重点 {classes.get('2', 0)}、"
+         f"一般 {classes.get('3', 0)}),无缝无叠覆盖全县"),
+        ("`eco_redline.shp`", "ecological_redline 生态保护红线",
+         "`BSM` 标识码, `HXMC` 名称, `HXLX` 类型", f"{n['eco_redline']} 个面(北部、西部山地)"),
+        ("`water_source.geojson`", "water_source 饮用水水源保护区",
+         "`BHQMC` 名称, `BHQJB` 一级保护区/二级保护区/准保护区, `SYLX`=河流型",
+         "3 个面,互不重叠"),
+        ("`nature_reserve.geojson`", "nature_reserve 自然保护地",
+         "`BHDMC` 名称, `GNFQ` 核心区/缓冲区/实验区, `BHDJB`=省级", "3 个面(一个省级自然保护区)"),
+        ("`basic_farmland.zip`", "basic_farmland 永久基本农田",
+         "`TBBH` 图斑编号, `DLMC` 地类, `ZLDWMC` 坐落单位",
+         f"{n['basic_farmland']} 个图斑(沿河平原)"),
+        ("`urban_boundary.geojson`", "urban_boundary 城镇开发边界",
+         "`BJMC` 名称, `BJLX`=城镇开发边界", "2 个面(县城约 12 km²、东湖镇约 3 km²)"),
+        ("`river.geojson`", "river 河流水系", "`HLBM` 编码, `HLMC` 名称",
+         "4 条线:清溪干流分 3 段 + 支流石门溪"),
+        ("`intake.geojson`", "intake 取水口", "`QSKBM` 编码, `QSKMC` 名称",
+         "1 个点(清溪县第一水厂取水口)"),
+        ("`catalog.toml`", "图层包目录", "—", "见 DESIGN §2.1"),
+        ("`projects/`", "演示项目", "`XMBH`, `XMMC`, `HYDM`, `kind`, `project_type`",
+         "14 个,见 `projects/README.md`"),
+    ]
+    layer_table = "\n".join(f"| {' | '.join(row)} |" for row in layer_rows)
     rows_zh = "\n".join(
         f"| `{p.file}.geojson` | {p.xmbh} {p.name} | {p.hydm or '—'} | {p.kind} | {p.outcome_zh} |"
         for p in PROJECTS)
@@ -1298,19 +1336,7 @@ CGCS2000 3度带高斯-克吕格投影(中央经线 117°E,无带号,EPSG:4548)�
 
 ## 图层
 
-| 文件 | 类型(kind) | 字段 | 要素 |
-|---|---|---|---|
-| `demo.gpkg` 图层 `xzq` | admin 行政区划 | `XZQDM` 代码, `XZQMC` 名称, `XZQJB`=乡镇 | {n['admin']} 个乡镇,无缝无叠覆盖全县 |
-| `demo.gpkg` 图层 `hjgkdy` | control_unit 环境管控单元 | `HJZHGKDYBM` 编码(ZH+350699+类别+序号), `HJZHGKDYMC` 名称, `ZHGKDYFL` 1优先/2重点/3一般 | {n['control_unit']} 个单元(优先 {classes.get('1', 0)}、重点 {classes.get('2', 0)}、一般 {classes.get('3', 0)}),无缝无叠覆盖全县 |
-| `eco_redline.shp` | ecological_redline 生态保护红线 | `BSM` 标识码, `HXMC` 名称, `HXLX` 类型 | {n['eco_redline']} 个面(北部、西部山地) |
-| `water_source.geojson` | water_source 饮用水水源保护区 | `BHQMC` 名称, `BHQJB` 一级保护区/二级保护区/准保护区, `SYLX`=河流型 | 3 个面,互不重叠 |
-| `nature_reserve.geojson` | nature_reserve 自然保护地 | `BHDMC` 名称, `GNFQ` 核心区/缓冲区/实验区, `BHDJB`=省级 | 3 个面(一个省级自然保护区) |
-| `basic_farmland.zip` | basic_farmland 永久基本农田 | `TBBH` 图斑编号, `DLMC` 地类, `ZLDWMC` 坐落单位 | {n['basic_farmland']} 个图斑(沿河平原) |
-| `urban_boundary.geojson` | urban_boundary 城镇开发边界 | `BJMC` 名称, `BJLX`=城镇开发边界 | 2 个面(县城约 12 km²、东湖镇约 3 km²) |
-| `river.geojson` | river 河流水系 | `HLBM` 编码, `HLMC` 名称 | 4 条线:清溪干流分 3 段 + 支流石门溪 |
-| `intake.geojson` | intake 取水口 | `QSKBM` 编码, `QSKMC` 名称 | 1 个点(清溪县第一水厂取水口) |
-| `catalog.toml` | 图层包目录 | — | 见 DESIGN §2.1 |
-| `projects/` | 演示项目 | `XMBH`, `XMMC`, `HYDM`, `kind`, `project_type` | 14 个,见 `projects/README.md` |
+{layer_table}
 
 河流按**顺流方向**数字化(首点在上游),节点间距约 100 m;干流 3 段首尾节点完全重合,
 石门溪末点即干流第 1、2 段的分界点(汇流点)。取水口恰为干流的一个节点,位于汇流点下游
@@ -1397,13 +1423,16 @@ def _is_replaceable(folder: Path) -> bool:
     return not folder.exists() or not any(folder.iterdir()) or (folder / "catalog.toml").exists()
 
 
-def build_pack(out: Path, log: Callable[[str], None] = print) -> tuple[Checks, dict[str, float]]:
+def build_pack(out: Path, *, keep_failed: bool = False,
+               log: Callable[[str], None] = print) -> tuple[Checks, dict[str, float]]:
     """Generate, write and verify the demo pack into ``out`` (replaced only on success).
 
     Parameters
     ----------
     out
         Destination folder (a layer pack folder, empty, or absent).
+    keep_failed
+        Keep the staging folder (``.<name>.staging`` next to ``out``) when a check fails.
     log
         Where progress lines go.
 
@@ -1418,15 +1447,20 @@ def build_pack(out: Path, log: Callable[[str], None] = print) -> tuple[Checks, d
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
 
-    scene = build_scene(np.random.default_rng(SEED))
-    write_layers(scene, staging)
-    write_projects(scene, staging)
-    check, facts = verify(staging, scene)
-    write_catalog(staging)
-    write_readmes(staging, scene, facts)
-    size = sum(path.stat().st_size for path in staging.rglob("*") if path.is_file())
-    facts["size_bytes"] = size
-    check(size <= MAX_PACK_BYTES, f"pack size {size / 1024:.0f} KiB (<= 2 MiB)")
+    try:
+        scene = build_scene(np.random.default_rng(SEED))
+        write_layers(scene, staging)
+        write_projects(scene, staging)
+        check, facts = verify(staging, scene)
+        write_catalog(staging)
+        write_readmes(staging, scene, facts)
+        size = sum(path.stat().st_size for path in staging.rglob("*") if path.is_file())
+        facts["size_bytes"] = size
+        check(size <= MAX_PACK_BYTES, f"pack size {size / 1024:.0f} KiB (<= 2 MiB)")
+    except BaseException:
+        if not keep_failed:
+            shutil.rmtree(staging, ignore_errors=True)
+        raise
 
     shutil.rmtree(out, ignore_errors=True)
     staging.rename(out)
@@ -1440,8 +1474,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "layers" / "demo",
                         help="output folder (default: layers/demo)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only a summary")
+    parser.add_argument("--keep-failed", action="store_true",
+                        help="keep the staging folder when a check fails (for debugging)")
     args = parser.parse_args(argv)
-    check, facts = build_pack(args.out.resolve())
+    check, facts = build_pack(args.out.resolve(), keep_failed=args.keep_failed)
     if not args.quiet:
         for message in check.passed:
             print(f"  ok  {message}")

@@ -20,7 +20,6 @@ from .settings import Settings
 
 if TYPE_CHECKING:
     from .pack import Pack
-    from .rules.ruleset import Ruleset
 
 SCHEMA = "redline.result/1"
 
@@ -80,7 +79,7 @@ class Result:
     projects: gpd.GeoDataFrame
     findings: gpd.GeoDataFrame
     pack: Pack
-    ruleset: Ruleset
+    ruleset: Any  # redline.rules.Ruleset; not imported here, the rules sit upstream of results
     settings: Settings
     generated_at: str
     rules_in_force_on: str
@@ -192,9 +191,12 @@ def describe_finding(f: Any, pack: Pack, lang: str = "zh") -> str:
 def measure_text(f: Any, lang: str = "zh") -> str:
     """The numbers of a finding as text, e.g. ``1,234.5 m² (8.1%)`` or ``320.4 m``."""
     parts = []
-    if _number(f.overlap_m2, 2) is not None:
+    # A boundary contact has no area or length worth printing; a sliver does.
+    if (_number(f.overlap_m2, 2) or 0) > 0.05 or (
+            f.relation != "touches" and _number(f.overlap_m2, 2) is not None):
         parts.append(f"{f.overlap_m2:,.1f} m²")
-    if _number(f.overlap_length_m, 2) is not None:
+    if (_number(f.overlap_length_m, 2) or 0) > 0.05 or (
+            f.relation != "touches" and _number(f.overlap_length_m, 2) is not None):
         parts.append(f"{f.overlap_length_m:,.1f} m")
     if _number(f.overlap_pct, 3) is not None and f.relation in ("overlaps", "inside", "outside"):
         parts.append(f"({f.overlap_pct:.1f}%)")

@@ -23,7 +23,7 @@ class EncodingChoice:
     def describe(self) -> str:
         """A short human description such as ``GB18030 (detected: not valid UTF-8)``."""
         if self.encoding is None:
-            return "driver default"
+            return "per format (UTF-8)" if self.how == "not a shapefile" else "driver default"
         return f"{self.encoding} ({self.how})"
 
 

@@ -1,0 +1,84 @@
+"""The bundled demo pack and projects: valid, labelled illustrative, every verdict shown."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+import redline
+from redline.cli import cli
+from redline.demo import demo_projects
+
+EXPECTED = {
+    # project: (verdict, (layer, relation) that decides it)
+    "P01": ("prohibited", ("eco_redline", "overlaps")),
+    "P02": ("attention", ("eco_redline", "touches")),
+    "P03": ("attention", ("water_source", "near")),
+    "P04": ("restricted", ("eco_redline", "overlaps")),
+    "P05": ("prohibited", ("water_source", "inside")),
+    "P06": ("attention", ("water_source", "downstream")),
+    "P07": ("clear", None),
+    "P08": ("attention", ("urban_boundary", "outside")),
+    "P09": (None, None),
+    "P10": ("prohibited", ("water_source", "overlaps")),
+    "P11": ("restricted", ("nature_reserve", "inside")),
+    "P12": ("restricted", ("nature_reserve", "overlaps")),
+    "P13": ("restricted", ("water_source", "overlaps")),
+    "P14": ("prohibited", ("basic_farmland", "overlaps")),
+}
+
+
+@pytest.fixture(scope="module")
+def demo():
+    pack = redline.load_pack()
+    return redline.screen(demo_projects(pack), pack)
+
+
+def test_demo_pack_is_valid_and_illustrative():
+    pack = redline.load_pack(strict=False)
+    assert not pack.errors
+    assert pack.illustrative and "示意" in pack.title
+    warnings = [i.message for i in pack.issues]
+    assert len(warnings) == 1 and warnings[0].startswith("feature 0005: invalid geometry")
+    assert pack.layer("eco_redline").zones["zone_name"].str.contains("生态保护红线").all()
+    assert {layer.kind for layer in pack.layers} == {
+        "ecological_redline", "water_source", "nature_reserve", "basic_farmland",
+        "urban_boundary", "control_unit", "river", "intake", "admin"}
+
+
+@pytest.mark.parametrize("pid", sorted(EXPECTED))
+def test_demo_project_outcome(demo, pid):
+    verdict, decisive = EXPECTED[pid]
+    project = demo.projects.set_index("project_id").loc[pid]
+    assert project.verdict == verdict
+    if decisive:
+        top = demo.findings_of(pid).iloc[0]
+        assert (top.layer, top.relation) == decisive
+
+
+def test_demo_covers_every_verdict_and_relation(demo):
+    assert set(demo.projects["verdict"].dropna()) == {"prohibited", "restricted", "attention",
+                                                      "clear"}
+    assert set(demo.findings["relation"]) == {"overlaps", "inside", "touches", "near", "outside",
+                                              "downstream"}
+
+
+def test_demo_numbers(demo):
+    f = demo.findings
+    p01 = f[(f.project_id == "P01") & (f.layer == "eco_redline")].iloc[0]
+    assert p01.overlap_pct == pytest.approx(40.0, abs=0.05)
+    p03 = f[(f.project_id == "P03") & (f.relation == "near")].iloc[0]
+    assert p03.distance_m == pytest.approx(250.0, abs=1.0)
+    p13 = demo.projects.set_index("project_id").loc["P13"]
+    assert p13.project_types == ("water_supply",)
+    assert all(a["code"].startswith("350699") for a in p13.admin)
+
+
+def test_demo_command_labels_output_illustrative(tmp_path):
+    result = CliRunner().invoke(cli, ["demo", "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "示意数据,非官方成果" in result.stdout
+    doc = json.loads((tmp_path / "result.json").read_text(encoding="utf-8"))
+    assert doc["pack"]["illustrative"] is True and "示意数据" in doc["notice"]
+    en = CliRunner().invoke(cli, ["demo", "--lang", "en"])
+    assert "ILLUSTRATIVE" in en.stdout
