@@ -136,6 +136,14 @@ class Projector:
         return self._inverse.transform(xy[:, 0], xy[:, 1])
 
 
+def reproject(geoms: np.ndarray, src: CRS, dst: CRS) -> np.ndarray:
+    """Reproject a geometry array (``None`` entries kept) from ``src`` to ``dst``."""
+    geoms = np.asarray(geoms, dtype=object)
+    if src.equals(dst) or geoms.size == 0:
+        return geoms
+    return _transform(geoms, Transformer.from_crs(src, dst, always_xy=True))
+
+
 def _transform(geoms: np.ndarray, transformer: Transformer) -> np.ndarray:
     geoms = np.asarray(geoms, dtype=object)
     if geoms.size == 0:

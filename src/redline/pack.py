@@ -24,7 +24,7 @@ import shapely
 from pyproj import CRS
 
 from ._toml import load_toml
-from .crs import CGCS2000, Projector, crs_label, equal_area_crs, parse_crs
+from .crs import CGCS2000, Projector, crs_label, equal_area_crs, parse_crs, reproject
 from .errors import PackError, RedlineError
 from .geometry import normalise
 from .io.vector import read_vector
@@ -392,12 +392,12 @@ def _parse_layer(entry: Any, n: int, folder: Path, issues: list[PackIssue]) -> L
 
 def _load_layer(spec: LayerSpec, pack_crs: str, issues: list[PackIssue]) -> Layer:
     source = read_vector(spec.path, layer=spec.layer, encoding=spec.encoding)
-    frame = source.frame
-    frame.columns = [_clean(c) if c != frame.geometry.name else c for c in frame.columns]
+    attrs = source.attributes
+    attrs.columns = [_clean(c) for c in attrs.columns]
     for message in source.warnings:
         issues.append(PackIssue("warning", spec.id, message))
 
-    declared: CRS | None = frame.crs
+    declared: CRS | None = source.crs
     if spec.crs:
         crs = parse_crs(spec.crs, what=f"layer {spec.id} crs")
         how = "catalog (layer)"
@@ -412,48 +412,46 @@ def _load_layer(spec: LayerSpec, pack_crs: str, issues: list[PackIssue]) -> Laye
         crs, how = parse_crs(pack_crs, what="[pack].crs"), "assumed from [pack].crs"
         issues.append(PackIssue("warning", spec.id,
                                 f"file declares no CRS; assumed {crs_label(crs)} from [pack].crs"))
-    frame = frame.set_crs(crs, allow_override=True)
-    features_read = len(frame)
+    features_read = len(attrs)
 
     kind = KINDS[spec.kind]
-    fixed = normalise(frame.geometry.values, kind.dim)
-    if not crs.equals(CGCS2000):
-        frame = frame.set_geometry(fixed.geoms, crs=crs).to_crs(CGCS2000)
-    else:
-        frame = frame.set_geometry(fixed.geoms, crs=CGCS2000)
+    fixed = normalise(source.geometry, kind.dim)
+    geoms = reproject(fixed.geoms, crs, CGCS2000)
 
     for fld in ("id_field", "name_field", "class_field", "code_field"):
         name = getattr(spec, fld)
-        if name and _clean(name) not in frame.columns:
+        if name and _clean(name) not in attrs.columns:
             raise PackError(f"{fld} {name!r} is not a field of {spec.path.name} "
-                            f"(fields: {', '.join(c for c in frame.columns if c != 'geometry')})")
+                            f"(fields: {', '.join(attrs.columns)})")
 
-    zone_id = _text(frame, spec.id_field)
-    fallback = pd.Series([f"{spec.id}:{i}" for i in range(len(frame))], index=frame.index)
-    zone_id = zone_id.where(zone_id.notna() & (zone_id != ""), fallback)
-    repairs = [(zone_id.iloc[i], "; ".join(fixed.notes[i])) for i in fixed.changed]
+    zone_id = _text(attrs, spec.id_field)
+    unnamed = np.array([v is None or v == "" for v in zone_id], dtype=bool)
+    zone_id[unnamed] = [f"{spec.id}:{i}" for i in np.flatnonzero(unnamed)]
+    repairs = [(zone_id[i], "; ".join(fixed.notes[i])) for i in fixed.changed]
     for zid, message in repairs:
         issues.append(PackIssue("warning", spec.id, f"feature {zid}: {message}"))
 
-    class_raw = _text(frame, spec.class_field)
-    zone_class = _classify(spec, class_raw, issues)
-    zones = frame.assign(
-        zone_id=zone_id, zone_name=_text(frame, spec.name_field), zone_class=zone_class,
-        zone_code=_text(frame, spec.code_field), class_raw=class_raw,
-    )
-    zones = zones[zones.geometry.notna()].reset_index(drop=True)
-    zones = zones[[*ZONE_COLUMNS, *(c for c in frame.columns if c not in ZONE_COLUMNS)]]
-    return Layer(spec=spec, zones=zones, metric=np.empty(0, dtype=object), sha256=file_checksum(spec.path),
-                 crs_in=crs_label(crs), crs_how=how, encoding=source.encoding.describe(),
-                 repairs=repairs, features_read=features_read)
+    class_raw = _text(attrs, spec.class_field)
+    keep = ~shapely.is_missing(geoms)
+    columns = {
+        "zone_id": zone_id, "zone_name": _text(attrs, spec.name_field),
+        "zone_class": _classify(spec, class_raw, issues), "zone_code": _text(attrs, spec.code_field),
+        "class_raw": class_raw,
+    }
+    columns.update({c: attrs[c].to_numpy() for c in attrs.columns if c not in ZONE_COLUMNS})
+    zones = gpd.GeoDataFrame({k: v[keep] for k, v in columns.items()}, geometry=geoms[keep],
+                             crs=CGCS2000)
+    return Layer(spec=spec, zones=zones, metric=np.empty(0, dtype=object),
+                 sha256=file_checksum(spec.path), crs_in=crs_label(crs), crs_how=how,
+                 encoding=source.encoding.describe(), repairs=repairs,
+                 features_read=features_read)
 
 
-def _classify(spec: LayerSpec, raw: pd.Series, issues: list[PackIssue]) -> pd.Series:
+def _classify(spec: LayerSpec, raw: np.ndarray, issues: list[PackIssue]) -> np.ndarray:
     if not spec.class_field:
-        return pd.Series(None, index=raw.index, dtype=object)
-    cleaned = raw.fillna("").map(_clean)
-    values = cleaned.unique()
-    mapping = {v: spec.classes.get(v) or default_class(spec.kind, v) for v in values}
+        return np.full(len(raw), None, dtype=object)
+    cleaned = np.array([_clean(v) if v is not None else "" for v in raw], dtype=object)
+    mapping = {v: spec.classes.get(v) or default_class(spec.kind, v) for v in set(cleaned)}
     unmapped = sorted(v for v, cls in mapping.items() if cls is None)
     if unmapped:
         severity = "error" if KINDS[spec.kind].classes_required else "warning"
@@ -462,21 +460,21 @@ def _classify(spec: LayerSpec, raw: pd.Series, issues: list[PackIssue]) -> pd.Se
             severity, spec.id,
             f"class values not mapped by [layers.classes]: {shown}"
             + (f" (+{len(unmapped) - 8} more)" if len(unmapped) > 8 else "")))
-    return cleaned.map(mapping).astype(object)
+    return np.array([mapping[v] for v in cleaned], dtype=object)
 
 
-def _text(frame: pd.DataFrame, column: str | None) -> pd.Series:
+def _text(frame: pd.DataFrame, column: str | None) -> np.ndarray:
+    """A field as an object array of stripped strings (``None`` where missing).
+
+    Whole floats print without a decimal point (codes stored as numbers in a DBF).
+    """
     if not column:
-        return pd.Series(None, index=frame.index, dtype=object)
+        return np.full(len(frame), None, dtype=object)
     values = frame[_clean(column)]
-    out = values.astype(object).where(values.notna(), None)
-    return out.map(lambda v: v if v is None else _format_value(v))
-
-
-def _format_value(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
+    if pd.api.types.is_float_dtype(values) and (values.dropna() % 1 == 0).all():
+        values = values.astype("Int64")
+    text = values.astype("string").str.strip()
+    return text.astype(object).where(text.notna(), None).to_numpy(copy=True)
 
 
 def _clean(name: str) -> str:

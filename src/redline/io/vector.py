@@ -11,7 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 import pyogrio
+import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
 from pyproj import CRS
 
@@ -27,9 +30,12 @@ class VectorSource:
     ----------
     path, layer
         What was read.
-    frame
-        The features, in the CRS of the file (``frame.crs`` is ``None`` when the file
-        declares none).
+    attributes
+        The attribute table (field names as in the file).
+    geometry
+        Shapely geometries, in the CRS of the file.
+    crs
+        The CRS the file declares (``None`` when it declares none).
     encoding
         The attribute encoding used and how it was chosen.
     warnings
@@ -38,14 +44,20 @@ class VectorSource:
 
     path: Path
     layer: str | None
-    frame: gpd.GeoDataFrame
+    attributes: pd.DataFrame
+    geometry: np.ndarray
+    crs: CRS | None
     encoding: EncodingChoice
     warnings: list[str] = field(default_factory=list)
 
     @property
-    def crs(self) -> CRS | None:
-        """The CRS the file declares, if any."""
-        return self.frame.crs
+    def frame(self) -> gpd.GeoDataFrame:
+        """Attributes and geometry as one GeoDataFrame (in the file's CRS)."""
+        return gpd.GeoDataFrame(self.attributes, geometry=self.geometry, crs=self.crs)
+
+
+#: Formats that always hold exactly one layer: no need to list layers first.
+_SINGLE_LAYER = {".shp", ".geojson", ".json", ".fgb", ".geojsonl", ".geojsons"}
 
 
 def list_layers(path: str | Path) -> list[str]:
@@ -83,28 +95,40 @@ def read_vector(path: str | Path, *, layer: str | None = None,
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file")
-    layers = list_layers(path)
-    if not layers:
-        raise InputError(f"{path}: holds no vector layer")
-    if layer is None:
-        if len(layers) > 1:
-            raise InputError(
-                f"{path}: holds {len(layers)} layers ({', '.join(layers)}); choose one with --layer")
-        layer = layers[0]
-    elif layer not in layers:
-        raise InputError(f"{path}: no layer {layer!r} (layers: {', '.join(layers)})")
+    if layer is None and path.suffix.lower() in _SINGLE_LAYER and path.is_file():
+        layer = path.stem
+    else:
+        layers = list_layers(path)
+        if not layers:
+            raise InputError(f"{path}: holds no vector layer")
+        if layer is None:
+            if len(layers) > 1:
+                raise InputError(f"{path}: holds {len(layers)} layers ({', '.join(layers)}); "
+                                 "choose one with --layer")
+            layer = layers[0]
+        elif layer not in layers:
+            raise InputError(f"{path}: no layer {layer!r} (layers: {', '.join(layers)})")
     choice = choose_encoding(path, layer, encoding)
     try:
-        frame = pyogrio.read_dataframe(path, layer=layer, encoding=choice.encoding,
-                                       use_arrow=True)
+        meta, table = pyogrio.read_arrow(
+            path, layer=None if path.suffix.lower() in _SINGLE_LAYER else layer,
+            encoding=choice.encoding)
     except (DataSourceError, DataLayerError, OSError, ValueError) as exc:
         raise InputError(f"{path}: cannot read layer {layer!r} ({_first_line(exc)})") from None
-    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame:
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: attribute text is not {choice.encoding or 'UTF-8'}; "
+                         "pass the right encoding") from None
+    geometry_name = meta.get("geometry_name") or "wkb_geometry"
+    if geometry_name not in table.column_names:
         raise InputError(f"{path}: layer {layer!r} has no geometry column")
+    geometry = shapely.from_wkb(table[geometry_name].to_numpy(zero_copy_only=False))
+    attributes = table.drop_columns([geometry_name]).to_pandas()
+    crs = CRS.from_user_input(meta["crs"]) if meta.get("crs") else None
     warnings = []
     if choice.how.startswith("detected"):
         warnings.append(f"attribute encoding {choice.describe()}; pass an encoding to override")
-    return VectorSource(path, layer, frame, choice, warnings)
+    return VectorSource(path, layer, attributes, np.asarray(geometry, dtype=object), crs,
+                        choice, warnings)
 
 
 def _first_line(exc: BaseException) -> str:
