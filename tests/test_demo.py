@@ -82,3 +82,5 @@ def test_demo_command_labels_output_illustrative(tmp_path):
     assert doc["pack"]["illustrative"] is True and "示意数据" in doc["notice"]
     en = CliRunner().invoke(cli, ["demo", "--lang", "en"])
     assert "ILLUSTRATIVE" in en.stdout
+    assert "[prohibited] ecological red line" in en.stdout  # no markup swallowed
+    assert "[禁止] 生态保护红线" in result.stdout

@@ -173,6 +173,10 @@ class Pack:
         """Pack title."""
         return str(self.meta.get("title", self.id))
 
+    def title_for(self, lang: str = "zh") -> str:
+        """Pack title in ``zh`` or, when the catalog has ``title_en``, in ``en``."""
+        return str(self.meta.get("title_en") or self.title) if lang == "en" else self.title
+
     @property
     def illustrative(self) -> bool:
         """True for demo data that must be labelled as not official."""

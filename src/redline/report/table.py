@@ -44,8 +44,8 @@ def print_result(result: Result, *, lang: str = "zh", out: Console | None = None
         head.append(label(VERDICT_LABELS, row.verdict, lang), style=VERDICT_STYLE[row.verdict])
         out.print(head)
         if row.admin:
-            out.print(("  行政区:" if zh else "  admin: ")
-                      + ", ".join(f"{a['name']} ({a['code']})" for a in row.admin))
+            out.print(Text(("  行政区:" if zh else "  admin: ")
+                           + ", ".join(f"{a['name']} ({a['code']})" for a in row.admin)))
         for error in row.errors:
             out.print(Text(f"  {'错误' if zh else 'error'}: {error}", style="magenta"))
         for warning in row.warnings:
@@ -54,7 +54,7 @@ def print_result(result: Result, *, lang: str = "zh", out: Console | None = None
         if len(findings):
             out.print(_findings_table(result, findings, lang))
         elif row.verdict:
-            out.print("  " + ("未发现涉及的管控要素" if zh else "no findings"))
+            out.print(Text("  " + ("未发现涉及的管控要素" if zh else "no findings")))
         out.print()
 
 
@@ -70,10 +70,10 @@ def _findings_table(result: Result, findings, lang: str) -> Table:
         zone = f.zone_name or f.zone_id or "—"
         cls = class_title(f.kind, f.zone_class, lang)
         table.add_row(
-            f.layer, f"{zone}{' · ' + cls if cls else ''}", label(RELATION_LABELS, f.relation, lang),
-            measure_text(f, lang) or "—",
+            Text(f.layer), Text(f"{zone}{' · ' + cls if cls else ''}"),
+            Text(label(RELATION_LABELS, f.relation, lang)), Text(measure_text(f, lang) or "—"),
             Text(label(VERDICT_LABELS, f.verdict, lang), style=VERDICT_STYLE[f.verdict]),
-            f.rule or "—",
+            Text(f.rule or "—"),
         )
     return table
 
@@ -93,9 +93,10 @@ def print_summary(result: Result, *, lang: str = "zh", out: Console | None = Non
         else:
             reasons = result.reasons(row.project_id, lang)
             reason = reasons[0].split("(依据" if zh else " (basis")[0] if reasons else "—"
-        table.add_row(row.project_id, row.name or "", label(KIND_LABELS, row.kind, lang),
-                      _size(row, lang), Text(label(VERDICT_LABELS, row.verdict, lang),
-                                             style=VERDICT_STYLE[row.verdict]), reason)
+        table.add_row(Text(row.project_id), Text(row.name or ""),
+                      Text(label(KIND_LABELS, row.kind, lang)), Text(_size(row, lang)),
+                      Text(label(VERDICT_LABELS, row.verdict, lang), style=VERDICT_STYLE[row.verdict]),
+                      Text(reason))
     out.print(table)
 
 
@@ -109,7 +110,8 @@ def _size(row, lang: str) -> str:
 
 def _notice(result: Result, lang: str, out: Console) -> None:
     pack = result.pack
-    text = f"{pack.title} · {pack.id} {pack.version} · rules {result.ruleset.id} {result.ruleset.version}"
+    text = (f"{pack.title_for(lang)} · {pack.id} {pack.version} · "
+            f"rules {result.ruleset.id} {result.ruleset.version}")
     out.print(Text(text, style="dim"))
     if result.illustrative:
         out.print(Text(label({0: ILLUSTRATIVE_NOTE}, 0, lang), style="bold magenta"))
