@@ -23,6 +23,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from ._edges import EdgeIndex
 from ._toml import load_toml
 from .crs import CGCS2000, Projector, crs_label, equal_area_crs, parse_crs, reproject
 from .errors import PackError, RedlineError
@@ -117,6 +118,31 @@ class Layer:
     def tree(self) -> shapely.STRtree:
         """STRtree over the zone geometries in the equal-area CRS."""
         return shapely.STRtree(self.metric)
+
+    @cached_property
+    def prepared(self) -> np.ndarray:
+        """:attr:`metric` with every zone prepared (GEOS indexes built on first use)."""
+        shapely.prepare(self.metric)
+        return self.metric
+
+    @cached_property
+    def edges(self) -> EdgeIndex:
+        """The zone boundaries cut into short indexed pieces (for distances)."""
+        return EdgeIndex.build(self.metric)
+
+    @cached_property
+    def zone_values(self) -> dict[str, np.ndarray]:
+        """``zone_id``, ``zone_name``, ``zone_class``, ``zone_code`` as object arrays."""
+        out = {}
+        for column in ("zone_id", "zone_name", "zone_class", "zone_code"):
+            values = self.zones[column].to_numpy(dtype=object)
+            out[column] = np.where(pd.isna(values), None, values)
+        return out
+
+    @cached_property
+    def dims(self) -> np.ndarray:
+        """Geometry dimension of each zone (0 points, 1 lines, 2 polygons)."""
+        return shapely.get_dimensions(self.metric)
 
     @cached_property
     def union(self) -> shapely.Geometry:
