@@ -264,7 +264,7 @@ def _inputs(data: Path, n: int) -> tuple[Path, Path]:
 def method_redline(data: Path, workload: str, n: int, *, compiled: bool):
     """In-process redline: load the pack, read both inputs, screen (with rules)."""
     import redline
-    from redline.pack import compile_pack, drop_compiled
+    from redline.compiled import compile_pack, drop_compiled
 
     pack_dir = data / f"pack_{workload}"
     if compiled:
@@ -294,7 +294,7 @@ def method_batch(data: Path, workload: str, n: int):
     """The whole ``redline batch`` process, wall clock."""
     import pyarrow.parquet as pq
 
-    from redline.pack import compile_pack
+    from redline.compiled import compile_pack
 
     pack_dir = data / f"pack_{workload}"
     compile_pack(pack_dir)

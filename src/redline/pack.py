@@ -286,7 +286,8 @@ def demo_pack_path() -> Path:
     raise PackError("the bundled demo pack is missing from this installation; pass --pack DIR")
 
 
-def load_pack(path: str | Path | None = None, *, strict: bool = True) -> Pack:
+def load_pack(path: str | Path | None = None, *, strict: bool = True,
+              use_cache: bool = True) -> Pack:
     """Load a layer pack.
 
     Parameters
@@ -296,12 +297,22 @@ def load_pack(path: str | Path | None = None, *, strict: bool = True) -> Pack:
     strict
         Raise :class:`PackError` on the first unusable problem (default). With
         ``False``, return the pack with its ``issues`` (what ``redline pack check`` uses).
+    use_cache
+        Load from the pack's compiled cache when it has one that matches its sources
+        (see :mod:`redline.compiled`; a stale cache is rebuilt). ``pack check``
+        (``strict=False``) always reads the sources.
 
     Returns
     -------
     Pack
     """
     folder, catalog_file = _locate(path)
+    if use_cache and strict:
+        from .compiled import cached_pack
+
+        cached = cached_pack(folder, catalog_file)
+        if cached is not None:
+            return cached
     issues: list[PackIssue] = []
     raw = load_toml(catalog_file, error=PackError)
     meta, specs = _parse_catalog(raw, folder, issues)
