@@ -79,10 +79,10 @@ def find_inputs(inputs: list[str | Path], exclude: Path | None = None) -> list[P
                     continue
                 if any(part.startswith(".") for part in candidate.relative_to(path).parts):
                     continue
-                if candidate.is_dir() and candidate.suffix.lower() == ".gdb":
-                    found.append(candidate)
-                elif (candidate.is_file() and candidate.suffix.lower() in VECTOR_SUFFIXES
-                      and not any(p.suffix.lower() == ".gdb" for p in candidate.parents)):
+                gdb = candidate.is_dir() and candidate.suffix.lower() == ".gdb"
+                vector = (candidate.is_file() and candidate.suffix.lower() in VECTOR_SUFFIXES
+                          and not any(p.suffix.lower() == ".gdb" for p in candidate.parents))
+                if gdb or vector:
                     found.append(candidate)
         else:
             found.append(path)
@@ -183,7 +183,6 @@ def read_chunks(sources: list[Source], chunks: list[Chunk]
 def _read_run(source: Source, run: list[Chunk]
               ) -> Iterator[tuple[Chunk, VectorSource | None, str | None]]:
     first = run[0].start
-    total = run[-1].start + run[-1].count - first
     done = 0
     try:
         with pyogrio.open_arrow(source.path, layer=layer_argument(source.path, source.layer),
@@ -217,5 +216,5 @@ def unreadable_ids(source: Source, chunk: Chunk) -> list[str]:
     """Ids for the features of a chunk that could not be read (numbers if need be)."""
     try:
         return _read_ids(source, chunk.start, chunk.count)
-    except Exception:  # noqa: BLE001 - the ids are a courtesy; numbers always work
+    except Exception:  # the ids are a courtesy; numbers always work
         return [str(i) for i in range(chunk.start, chunk.start + chunk.count)]

@@ -44,7 +44,6 @@ from typing import Any
 
 import geopandas as gpd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from ._batch_input import (
     Chunk,
@@ -154,7 +153,7 @@ class Runner:
         try:
             result = decide(screen_projects(projects, self.pack, self.config.settings),
                             self.ruleset, on=self.on)
-        except Exception as exc:  # noqa: BLE001 - recorded per project, never lost
+        except Exception as exc:  # recorded per project, never lost
             if len(projects) > 1:
                 mid = len(projects) // 2
                 halves = [self.screen(projects.iloc[:mid]), self.screen(projects.iloc[mid:])]
