@@ -31,6 +31,7 @@ Chunks run in this process, in ``workers`` processes, or on a dask cluster
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -125,29 +126,6 @@ class Runner:
         self.ruleset = load_ruleset(self.pack.rules_path, *config.rules_files)
         self.on = dt.date.fromisoformat(config.on)
 
-    def projects(self, chunk: Chunk, source: Source, vector: VectorSource | None,
-                 message: str | None) -> gpd.GeoDataFrame:
-        """The projects of a chunk (unreadable features become failed projects)."""
-        reader = dict(self.config.reader)
-        if vector is not None:
-            try:
-                projects = projects_from_source(vector, first_index=chunk.start,
-                                                layer_label=source.label, **reader)
-            except RedlineError as exc:
-                vector, message = None, f"{source.name}: {exc}"
-        if vector is None:
-            n = chunk.count
-            kind = reader["kind"] if reader["kind"] != "auto" else _kind_of(source.geometry_type)
-            projects = make_projects(
-                [None] * n, project_id=unreadable_ids(source, chunk), name=[None] * n,
-                kind=[kind] * n,
-                source=[f"{source.path.name}{':' + source.label if source.label else ''}#{i}"
-                        for i in range(chunk.start, chunk.start + n)],
-                crs_in=[None] * n, errors=[[message or "could not be read"] for _ in range(n)])
-        if source.prefix:
-            projects["project_id"] = source.prefix + projects["project_id"].astype(str)
-        return projects
-
     def screen(self, projects: gpd.GeoDataFrame) -> tuple[pa.Table, pa.Table]:
         """Screen and judge projects; a failure is narrowed down to the projects at fault."""
         try:
@@ -172,7 +150,31 @@ class Runner:
     def run(self, chunk: Chunk, source: Source, vector: VectorSource | None,
             message: str | None) -> tuple[pa.Table, pa.Table]:
         """Screen one chunk into its two tables."""
-        return self.screen(self.projects(chunk, source, vector, message))
+        return self.screen(chunk_projects(self.config, chunk, source, vector, message))
+
+
+def chunk_projects(config: RunConfig, chunk: Chunk, source: Source, vector: VectorSource | None,
+                   message: str | None) -> gpd.GeoDataFrame:
+    """The projects of a chunk (features that could not be read become failed projects)."""
+    reader = dict(config.reader)
+    if vector is not None:
+        try:
+            projects = projects_from_source(vector, first_index=chunk.start,
+                                            layer_label=source.label, **reader)
+        except RedlineError as exc:
+            vector, message = None, f"{source.name}: {exc}"
+    if vector is None:
+        n = chunk.count
+        kind = reader["kind"] if reader["kind"] != "auto" else _kind_of(source.geometry_type)
+        label = f":{source.label}" if source.label else ""
+        projects = make_projects(
+            [None] * n, project_id=unreadable_ids(source, chunk), name=[None] * n,
+            kind=[kind] * n,
+            source=[f"{source.path.name}{label}#{i}" for i in range(chunk.start, chunk.start + n)],
+            crs_in=[None] * n, errors=[[message or "could not be read"] for _ in range(n)])
+    if source.prefix:
+        projects["project_id"] = source.prefix + projects["project_id"].astype(str)
+    return projects
 
 
 _RUNNERS: dict[RunConfig, Runner] = {}
@@ -325,6 +327,8 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path, *,
         (outdir / "parts").mkdir(parents=True, exist_ok=True)
         state.save()
     resumed = len(state.done)
+    if not state.complete and (dask or scheduler or workers > 1):
+        _ensure_compiled(loaded)
     if not state.complete:
         pending = [c for c in chunks if not state.is_done(c)]
         meter = BatchProgress(sum(s.features for s in sources),
@@ -356,6 +360,15 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path, *,
 
         summary.files += write_summaries(outdir, summary, provenance, csv=csv, xlsx=xlsx)
     return summary
+
+
+def _ensure_compiled(pack: Pack) -> None:
+    """Compile the pack when it has no cache, so that every worker loads it fast."""
+    from .compiled import CACHE_DIR, compile_pack
+
+    if not (pack.path / CACHE_DIR / "manifest.json").exists() and os.access(pack.path, os.W_OK):
+        with contextlib.suppress(RedlineError):  # workers then read the sources
+            compile_pack(pack.path)
 
 
 def _run_in_processes(config: RunConfig, sources: list[Source], pending: list[Chunk],
