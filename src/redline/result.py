@@ -117,7 +117,9 @@ class Result:
         }
         if self.illustrative:
             doc["notice"] = label({0: ILLUSTRATIVE_NOTE}, 0, lang)
-        doc["projects"] = [self._project_dict(row, lang)
+        by_project = dict(tuple(self.findings.groupby("project_id", sort=False)))
+        empty = self.findings.iloc[0:0]
+        doc["projects"] = [self._project_dict(row, by_project.get(row.project_id, empty), lang)
                            for row in self.projects.itertuples(index=False)]
         return doc
 
@@ -125,8 +127,7 @@ class Result:
         """The result document as JSON text (UTF-8, non-ASCII kept)."""
         return json.dumps(self.to_dict(lang), ensure_ascii=False, indent=indent)
 
-    def _project_dict(self, row: Any, lang: str) -> dict[str, Any]:
-        findings = self.findings_of(row.project_id)
+    def _project_dict(self, row: Any, findings: gpd.GeoDataFrame, lang: str) -> dict[str, Any]:
         units = findings[findings["kind"] == "control_unit"]
         return {
             "id": row.project_id,
@@ -145,7 +146,9 @@ class Result:
                 for u in units.itertuples()
             ],
             "verdict": row.verdict,
-            "reasons": self.reasons(row.project_id, lang) if row.verdict else [],
+            "reasons": [describe_finding(f, self.pack, lang)
+                        for f in findings.itertuples() if f.verdict != "clear"]
+            if row.verdict else [],
             "findings": [_finding_dict(f, lang) for f in findings.itertuples()],
             "warnings": list(row.warnings),
             "errors": list(row.errors),
