@@ -68,6 +68,8 @@ def _findings_table(result: Result, findings, lang: str) -> Table:
         table.add_column(title[0] if zh else title[1])
     for f in findings.itertuples():
         zone = f.zone_name or f.zone_id or "—"
+        if f.zone_name and f.zone_id and f.zone_id not in f.zone_name and ":" not in f.zone_id:
+            zone += f" ({f.zone_id})"  # names repeat (villages); ids tell zones apart
         cls = class_title(f.kind, f.zone_class, lang)
         table.add_row(
             Text(f.layer), Text(f"{zone}{' · ' + cls if cls else ''}"),
