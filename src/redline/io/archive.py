@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -146,7 +147,7 @@ def extract_archive(path: Path, dest: Path, limits: ZipLimits = DEFAULT_LIMITS) 
                             raise InputError(f"{path}: entry {name!r} expands past its declared "
                                              "size (a zip bomb?); refusing it")
                         out.write(chunk)
-            except (zipfile.BadZipFile, EOFError, OSError) as exc:
+            except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as exc:
                 raise InputError(f"{path}: entry {name!r} is corrupt or truncated "
                                  f"({_first_line(exc)}); re-create the archive") from None
     return dest

@@ -27,7 +27,7 @@ from .vector import list_layers, read_vector
 #: Formats whose layers are folders of one dataset: all layers are read together.
 _FOLDER_LAYERS = (".kml",)
 #: Formats whose layer name is worth keeping in ``source``.
-_NAMED_LAYERS = (".gpkg", ".gdb", ".sqlite", ".kml")
+_NAMED_LAYERS = (".gpkg", ".gdb", ".sqlite")
 _scratch = count()
 
 
@@ -116,15 +116,16 @@ def _concat(raws: list[RawFeatures]) -> RawFeatures:
 
 def _read_geoparquet(path: Path, display: str) -> RawFeatures:
     import geopandas as gpd
+    import pyarrow
 
     try:
         frame = gpd.read_parquet(path)
-    except ValueError as exc:
-        raise InputError(f"{display}: not a GeoParquet file ({str(exc).splitlines()[0]}); "
-                         "write it with GeoParquet metadata") from None
-    except Exception as exc:  # pyarrow raises ArrowInvalid / OSError on damaged files
+    except (pyarrow.ArrowException, OSError) as exc:
         raise InputError(f"{display}: cannot read as Parquet ({type(exc).__name__}: "
-                         f"{str(exc).splitlines()[0] if str(exc) else ''}); re-export it") from None
+                         f"{_first_line(exc)}); re-export it") from None
+    except ValueError as exc:
+        raise InputError(f"{display}: not a GeoParquet file ({_first_line(exc)}); write it "
+                         "with GeoParquet metadata (geopandas to_parquet, GDAL ≥ 3.8)") from None
     attributes = pd.DataFrame(frame.drop(columns=frame.geometry.name))
     return RawFeatures.from_vector(path, display, frame.geometry.to_numpy(), attributes,
                                    frame.crs)
@@ -165,3 +166,8 @@ def _read_kmz(path: Path, *, layer, encoding, workdir: Path, display: str) -> Ra
         raise InputError(str(exc).replace(str(main), str(path))) from None
     raw.path = path
     return raw
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
