@@ -67,7 +67,7 @@ def test_entry_longer_than_declared_is_stopped(tmp_path, geojson_bytes):
     small = (len(geojson_bytes) // 2).to_bytes(4, "little")
     data = bytes(data).replace(size + size, small + small)
     path.write_bytes(data)
-    with pytest.raises(InputError, match="liar.zip: entry 'a.geojson'"):
+    with pytest.raises(InputError, match=r"liar.zip: entry 'a.geojson'"):
         extract_archive(path, tmp_path / "out")
 
 
@@ -85,7 +85,7 @@ def test_corrupt_and_truncated_archives(tmp_path, geojson_bytes):
     broken = bytearray(data)
     broken[60] ^= 0xFF  # inside the compressed data: CRC or inflate error on extraction
     flipped.write_bytes(bytes(broken))
-    with pytest.raises(InputError, match="crc.zip: entry 'a.geojson' is corrupt or truncated"):
+    with pytest.raises(InputError, match=r"crc.zip: entry 'a.geojson' is corrupt or truncated"):
         read_projects(flipped)
     (tmp_path / "junk.zip").write_bytes(b"PK\x03\x04 not really")
     with pytest.raises(InputError, match="not a readable zip archive"):
@@ -97,5 +97,5 @@ def test_empty_and_useless_archives(tmp_path):
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("readme.txt", "no data here")
         zf.writestr("__MACOSX/._a.shp", b"junk")
-    with pytest.raises(InputError, match="docs.zip: holds no dataset redline reads"):
+    with pytest.raises(InputError, match=r"docs.zip: holds no dataset redline reads"):
         read_projects(path)

@@ -16,6 +16,7 @@ from redline.io.crs_infer import (
 
 PACK_AREA = (116.70, 24.30, 117.00, 24.60)
 METRIC = np.array(ring(0, 0, 300, 200))  # EPSG:4548 numbers: zone 39 without the prefix
+SHIFT39 = np.array([ZONE39, 0.0])
 
 
 @pytest.mark.parametrize(("datum", "width", "zone", "prefixed", "code"), [
@@ -62,7 +63,7 @@ def test_lonlat_in_china_is_cgcs2000_with_a_warning():
 
 
 def test_zone_prefix_names_the_zone_and_the_assumed_datum():
-    prefixed = METRIC + [ZONE39, 0]
+    prefixed = METRIC + SHIFT39
     decision = decide_crs(prefixed, name="site.shp")
     assert decision.source.label == "EPSG:4527" and not decision.swap
     assert decision.warnings == [
@@ -102,7 +103,7 @@ def test_unprefixed_metres_are_refused_naming_the_meridians():
 
 
 def test_datum_only_crs_with_projected_numbers_infers_the_zone():
-    decision = decide_crs(METRIC + [ZONE39, 0], name="a.shp", given=parse_input_crs("xian80"))
+    decision = decide_crs(METRIC + SHIFT39, name="a.shp", given=parse_input_crs("xian80"))
     assert decision.source.label == "EPSG:2363"
     assert "--crs names only a datum" in decision.warnings[0]
     assert "Xian 1980" in decision.warnings[1]
@@ -123,6 +124,6 @@ def test_numbers_that_fit_nothing_are_refused():
     with pytest.raises(InputError, match="neither lon/lat in China"):
         decide_crs(np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 1.0]]), name="x.csv")
     with pytest.raises(InputError, match="look like millimetres"):
-        decide_crs((METRIC + [ZONE39, 0]) * 1000, name="mm.dxf")
+        decide_crs((METRIC + SHIFT39) * 1000, name="mm.dxf")
     with pytest.raises(InputError, match=r"different zone prefixes \(38 and 39\)"):
-        decide_crs(np.vstack([METRIC + [ZONE39, 0], METRIC + [38_000_000, 0]]), name="m.shp")
+        decide_crs(np.vstack([METRIC + SHIFT39, METRIC + SHIFT39 - np.array([1e6, 0])]), name="m.shp")

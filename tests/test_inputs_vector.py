@@ -24,7 +24,7 @@ def frame(geoms, crs="EPSG:4548", **fields):
 
 
 def zone39(geom):
-    return shapely.transform(geom, lambda c: c + [ZONE39, 0])
+    return shapely.transform(geom, lambda c: c + np.array([ZONE39, 0.0]))
 
 
 def assert_area(projects, i, metric_geom):
@@ -157,7 +157,7 @@ def test_geoparquet(tmp_path):
     assert projects.loc[0, "crs_in"] == "EPSG:4548" and projects.loc[0, "name"] == "厂区"
     assert_area(projects, 0, SITE)
     (tmp_path / "plain.parquet").write_bytes(b"PAR1garbagePAR1")
-    with pytest.raises(InputError, match="plain.parquet: cannot read as Parquet"):
+    with pytest.raises(InputError, match=r"plain.parquet: cannot read as Parquet"):
         read_projects(tmp_path / "plain.parquet")
 
 
@@ -250,15 +250,15 @@ def test_truncated_and_empty_files(tmp_path):
         read_projects(path)
     empty = tmp_path / "empty.geojson"
     empty.write_bytes(b"")
-    with pytest.raises(InputError, match="empty.geojson: the file is empty"):
+    with pytest.raises(InputError, match=r"empty.geojson: the file is empty"):
         read_projects(empty)
     gpkg = tmp_path / "cut.gpkg"
     frame([SITE]).to_file(gpkg, driver="GPKG")
     gpkg.write_bytes(gpkg.read_bytes()[:3000])
-    with pytest.raises(InputError, match="cut.gpkg: cannot open as a vector data source"):
+    with pytest.raises(InputError, match=r"cut.gpkg: cannot open as a vector data source"):
         read_projects(gpkg)
     (tmp_path / "bad.geojson").write_text('{"type": "FeatureCollection", "features": [{"ty')
-    with pytest.raises(InputError, match="bad.geojson"):
+    with pytest.raises(InputError, match=r"bad.geojson"):
         read_projects(tmp_path / "bad.geojson")
     (tmp_path / "alone.shp").write_bytes(data)
     with pytest.raises(InputError, match=r"has no \.shx or \.dbf beside it"):

@@ -529,7 +529,7 @@ def _features(path: Path, display: str, where: str, parcels: list[_Parcel], colu
         else:
             wheres.append(f"{name} ({rows_text})" if rows_text else name)
         feature_errors = list(parcel.errors)
-        for ring_no, r in enumerate(parcel.rings, start=1):
+        for ring_no, r in enumerate(parcel.rings if not parcel.errors else [], start=1):
             problem = _rings.ring_problem(r.coords)
             if problem:
                 span = f"row {r.first_row}" if r.first_row == r.last_row else \
