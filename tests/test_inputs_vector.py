@@ -271,3 +271,23 @@ def test_geojson_source_and_json_are_plain(tmp_path):
     assert json.loads(path.read_text())["features"]
     projects = read_projects(path)
     assert projects.loc[0, "source"] == "s.geojson#0" and projects.loc[0, "land_use"] is None
+
+
+def test_zipped_filegdb_and_whitespace_txt_table(tmp_path):
+    gdb = tmp_path / "成果.gdb"
+    frame([SITE], XMMC=["厂区"]).to_file(gdb, layer="sites", driver="OpenFileGDB")
+    path = tmp_path / "gdb.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        for part in gdb.iterdir():
+            zf.write(part, f"成果.gdb/{part.name}")
+    projects = read_projects(path)
+    assert projects.loc[0, "name"] == "厂区"
+    assert projects.loc[0, "source"] == "gdb.zip/成果.gdb:sites#0"
+    assert_area(projects, 0, SITE)
+    corners = [(X0 + 100, Y0 + 100), (X0 + 400, Y0 + 100), (X0 + 400, Y0 + 300), (X0 + 100, Y0 + 300)]
+    text = "点号 X Y\n" + "\n".join(f"J{k} {y:.3f} {x + ZONE39:.3f}"
+                                   for k, (x, y) in enumerate(corners, 1))
+    (tmp_path / "坐标.txt").write_text(text, encoding="utf-8")
+    table = read_projects(tmp_path / "坐标.txt")
+    assert table.loc[0, "crs_in"] == "EPSG:4527"
+    assert_area(table, 0, SITE)
