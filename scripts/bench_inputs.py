@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import sys
 import tempfile
-import warnings
 import time
+import warnings
 import zipfile
 from pathlib import Path
 
