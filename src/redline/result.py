@@ -139,6 +139,7 @@ class Result:
             "crs_in": row.crs_in,
             "industry": row.industry,
             "project_types": list(row.project_types),
+            "land_use": getattr(row, "land_use", None),
             "admin": list(row.admin),
             "control_units": [
                 {"code": u.zone_code or u.zone_id, "name": u.zone_name, "class": u.zone_class,
