@@ -45,7 +45,7 @@ _CONDITIONS = (
 # Places, not industries: a park named after an industry does not target it.
 _PLACES = re.compile(
     r"(?:(?![入进在于至须应的和及与或内外])[\u4e00-\u9fff]){0,6}"
-    r"(?:工业园区|化工园区|园区|工业集中区|工业集聚区|集聚区|开发区|工业区|产业基地)")
+    r"(?:工业园区|化工园区|园区|工业集中区|集中区|工业集聚区|集聚区|开发区|工业区|产业基地)")
 _BUILD = re.compile(r"((?:[新改扩][、，,（(）)]?){1,3})建")
 _TYPE_OF = {"新": "new", "改": "rebuild", "扩": "expansion"}
 
@@ -127,7 +127,7 @@ def classify_clause(text: str, vocabulary: Vocabulary,
         scan = scan.replace(span, "　")
     scan = _PLACES.sub("　", scan)
     words, prefixes = _industries(scan, vocabulary)
-    _, excepted = _industries("　".join(excepted_spans), vocabulary)
+    _, excepted = _industries(_PLACES.sub("　", "　".join(excepted_spans)), vocabulary)
     # Without groups, ``@group`` names are kept for the matcher to expand.
     industries = expand_groups(prefixes, groups) if groups else tuple(prefixes)
     exceptions = expand_groups(excepted, groups) if groups else tuple(excepted)
@@ -153,7 +153,7 @@ def _industries(text: str, vocabulary: Vocabulary) -> tuple[list[str], list[str]
             end = start + len(word)
             if not any(taken[start:end]):
                 taken[start:end] = [True] * len(word)
-                if word not in words:
+                if codes and word not in words:  # a word without codes only masks
                     words.append(word)
                     prefixes.extend(codes)
             start = text.find(word, end)
