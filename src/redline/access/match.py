@@ -136,7 +136,7 @@ def assess(projects: gpd.GeoDataFrame, findings: pd.DataFrame, tables: Mapping[s
     verdicts = _targeting(applicable, groups)
     applicable = applicable.merge(verdicts, on=["profile", "layer", "clause_id"], how="left")
     projects = _warn_unchecked(projects, applicable)
-    access_rows = _finding_rows(applicable, findings.columns)
+    access_rows = _finding_rows(applicable, findings)
     if len(access_rows):
         findings = pd.concat([findings, access_rows], ignore_index=True)
     return Assessment(projects, findings, applicable)
@@ -150,8 +150,9 @@ def _applicable(units: pd.DataFrame, table: AccessList) -> pd.DataFrame:
     """(unit finding × clause) pairs where the clause's scope covers the unit."""
     clauses = table.clauses.assign(seq=np.arange(len(table.clauses)))  # reading order
     keep = ["project_id", "zone_code", "zone_name", "zone_class", "relation", "overlap_m2",
-            "overlap_pct", "overlap_length_m", "geometry", "admin"]
-    u = units[keep]
+            "overlap_pct", "overlap_length_m", "admin"]
+    # Plain frame, no geometry: the unit's overlap piece is looked up by unit_row later.
+    u = pd.DataFrame(units[keep]).assign(unit_row=units.index.to_numpy())
     own = u.merge(clauses[clauses["scope"] == "unit"], left_on="zone_code",
                   right_on="unit_code")
     by_class = u.merge(clauses[clauses["scope"] == "unit_class"], left_on="zone_class",
@@ -251,7 +252,8 @@ def _warn_unchecked(projects: gpd.GeoDataFrame, applicable: pd.DataFrame) -> gpd
     return projects
 
 
-def _finding_rows(applicable: pd.DataFrame, columns: pd.Index) -> pd.DataFrame:
+def _finding_rows(applicable: pd.DataFrame, findings: pd.DataFrame) -> pd.DataFrame:
+    columns = findings.columns
     hits = applicable[(applicable["status"] == "targeted")
                       & applicable["effect"].isin(list(_EFFECT_CLASS))]
     if hits.empty:
@@ -267,7 +269,8 @@ def _finding_rows(applicable: pd.DataFrame, columns: pd.Index) -> pd.DataFrame:
         "overlap_m2": hits["overlap_m2"].to_numpy(float),
         "overlap_pct": hits["overlap_pct"].to_numpy(float),
         "overlap_length_m": hits["overlap_length_m"].to_numpy(float),
-        "distance_m": 0.0, "zone_index": -1, "geometry": hits["geometry"].to_numpy(),
+        "distance_m": 0.0, "zone_index": -1,
+        "geometry": findings.loc[hits["unit_row"].to_numpy(), "geometry"].to_numpy(),
         "clause_id": hits["clause_id"].to_numpy(), "clause_text": hits["text"].to_numpy(),
         "clause_scope": hits["scope"].to_numpy(),
         "clause_unit": hits["scope_label"].to_numpy(),
