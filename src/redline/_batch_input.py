@@ -150,7 +150,7 @@ def _read_ids(source: Source, start: int, count: int) -> list[str]:
         source.path, layer=layer_argument(source.path, source.layer), read_geometry=False,
         columns=[source.id_field], encoding=source.encoding.encoding, skip_features=start,
         max_features=count)
-    return project_ids(table.to_pandas(), source.id_field, source.path, start)
+    return project_ids(table.to_pandas(), source.id_field, source.path.name, start)
 
 
 def plan_chunks(sources: list[Source], chunk_size: int) -> list[Chunk]:

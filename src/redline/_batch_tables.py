@@ -37,7 +37,7 @@ PROJECT_FIELDS = [
     ("area_m2", _NUMBER), ("length_m", _NUMBER), ("admin", ADMIN_TYPE),
     ("control_units", UNIT_TYPE), ("verdict", _TEXT), ("reasons", TEXT_LIST),
     ("findings", pa.int32()), ("warnings", TEXT_LIST), ("errors", TEXT_LIST),
-    ("error", _TEXT),
+    ("error", _TEXT), ("land_use", _TEXT), ("pollutants", TEXT_LIST),
 ]
 FINDING_FIELDS = [
     ("project_id", _TEXT), ("layer", _TEXT), ("kind", _TEXT), ("zone_id", _TEXT),
@@ -45,7 +45,14 @@ FINDING_FIELDS = [
     ("overlap_m2", _NUMBER), ("overlap_pct", _NUMBER), ("overlap_length_m", _NUMBER),
     ("distance_m", _NUMBER), ("verdict", _TEXT), ("rule", _TEXT), ("basis", _TEXT),
     ("message", _TEXT), ("reason", _TEXT),
+    # access-list findings: the clause behind them (null for other kinds)
+    ("clause_id", _TEXT), ("clause_text", _TEXT), ("clause_scope", _TEXT),
+    ("clause_unit", _TEXT), ("clause_dimension", _TEXT), ("clause_number", _TEXT),
+    ("clause_effect", _TEXT), ("clause_conditional", pa.bool_()), ("clause_matched", _TEXT),
+    ("clause_row", pa.int64()),
 ]
+_CLAUSE_TEXT = ("clause_id", "clause_text", "clause_scope", "clause_unit", "clause_dimension",
+                "clause_number", "clause_effect", "clause_matched")
 
 _TYPE_NAMES = {0: "Point", 1: "LineString", 2: "LineString", 3: "Polygon", 4: "MultiPoint",
                5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection"}
@@ -110,6 +117,9 @@ def result_tables(result: Result, lang: str = "zh") -> tuple[pa.Table, pa.Table]
         "errors": pa.array(errors, TEXT_LIST),
         "error": pa.array(["; ".join(e) if bad else None
                            for e, bad in zip(errors, failed, strict=True)], _TEXT),
+        "land_use": pa.array(_text(_column(projects, "land_use")), _TEXT),
+        "pollutants": pa.array([list(v) if isinstance(v, list | tuple) else []
+                                for v in _column(projects, "pollutants")], TEXT_LIST),
     }
     basis = "basis_en" if lang == "en" else "basis"
     message = "message_en" if lang == "en" else "message_zh"
@@ -122,6 +132,14 @@ def result_tables(result: Result, lang: str = "zh") -> tuple[pa.Table, pa.Table]
     finding_columns["basis"] = pa.array(_text(findings[basis]), _TEXT)
     finding_columns["message"] = pa.array(_text(findings[message]), _TEXT)
     finding_columns["reason"] = pa.array(reason, _TEXT)
+    for name in _CLAUSE_TEXT:
+        finding_columns[name] = pa.array(
+            [None if v is None else str(v) for v in _text(_column(findings, name))], _TEXT)
+    finding_columns["clause_conditional"] = pa.array(
+        _text(_column(findings, "clause_conditional")), pa.bool_())
+    finding_columns["clause_row"] = pa.array(
+        pd.to_numeric(_column(findings, "clause_row")).astype("Int64"), pa.int64(),
+        from_pandas=True)
     project_schema, finding_schema = schemas(result.illustrative)
     if result.illustrative:
         notice = ILLUSTRATIVE_NOTE[0 if lang == "zh" else 1]
@@ -131,6 +149,13 @@ def result_tables(result: Result, lang: str = "zh") -> tuple[pa.Table, pa.Table]
     finding_columns["geometry"] = _wkb(findings.geometry.values.to_numpy())
     return (pa.table(columns, schema=project_schema),
             pa.table(finding_columns, schema=finding_schema))
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    """A column of the frame, or all-missing when the frame lacks it."""
+    if name in frame.columns:
+        return frame[name]
+    return pd.Series([None] * len(frame), index=frame.index, dtype=object)
 
 
 def _text(values: pd.Series) -> np.ndarray:

@@ -115,6 +115,7 @@ class RunConfig:
     reader: tuple[tuple[str, Any], ...]  # keyword arguments of projects_from_source
     reports: tuple[str, ...]
     outdir: str
+    pollutants: tuple[str, ...] = ()  # emitted by every project (access lists)
 
 
 class Runner:
@@ -174,6 +175,8 @@ def chunk_projects(config: RunConfig, chunk: Chunk, source: Source, vector: Vect
             crs_in=[None] * n, errors=[[message or "could not be read"] for _ in range(n)])
     if source.prefix:
         projects["project_id"] = source.prefix + projects["project_id"].astype(str)
+    if config.pollutants:
+        projects["pollutants"] = [list(config.pollutants)] * len(projects)
     return projects
 
 
@@ -209,7 +212,8 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path, *,
               encoding: str | None = None, id_field: str | None = None,
               name_field: str | None = None, industry_field: str | None = None,
               kind_field: str | None = None, industry: str | None = None,
-              project_types: Sequence[str] = (), chunk_size: int = DEFAULT_CHUNK_SIZE,
+              project_types: Sequence[str] = (), pollutants: Sequence[str] = (),
+              chunk_size: int = DEFAULT_CHUNK_SIZE,
               workers: int = 1, resume: bool = False, reports: Sequence[str] = (),
               xlsx: bool = False, csv: bool = False, progress: str = "auto",
               dask: bool = False, scheduler: str | None = None,
@@ -233,7 +237,11 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path, *,
         Language of reasons, messages and bases (``zh`` or ``en``).
     kind, layer, crs, encoding, id_field, name_field, industry_field, kind_field, industry,
     project_types
-        How features become projects (as for :func:`redline.read_projects`).
+        How features become projects (as for :func:`redline.read_projects`);
+        ``industry_field`` names the field with each project's GB/T 4754 code, which
+        access-list findings depend on.
+    pollutants
+        Pollutant keys every project emits (see :func:`redline.access.parse_pollutants`).
     chunk_size
         Features per chunk: the unit of work, of output parts and of resuming.
     workers
@@ -293,13 +301,15 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path, *,
     chunks = plan_chunks(sources, chunk_size)
     reader = {"kind": kind, "crs": crs, "id_field": id_field, "name_field": name_field,
               "industry": industry, "project_types": tuple(project_types),
-              "industry_field": industry_field, "kind_field": kind_field}
+              "industry_field": industry_field, "kind_field": kind_field,
+              "region": tuple(float(v) for v in loaded.bounds)}
     ruleset = load_ruleset(loaded.rules_path, *rules)
     plan = {
         "schema": SCHEMA, "redline": __version__, "on": on.isoformat(), "lang": lang,
         "chunk_size": chunk_size, "inputs": [s.describe() for s in sources],
         "reader": {**reader, "layer": layer, "encoding": encoding,
-                   "project_types": list(project_types)},
+                   "project_types": list(project_types), "region": list(reader["region"]),
+                   "pollutants": list(pollutants)},
         "pack": {"id": loaded.id, "version": loaded.version, "path": str(loaded.path),
                  "catalog_sha256": loaded.catalog_sha256,
                  "layers": [[layer.id, layer.sha256] for layer in loaded.layers]},
@@ -321,7 +331,8 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path, *,
     config = RunConfig(pack_dir=str(loaded.path), rules_files=tuple(str(r) for r in rules),
                        settings=settings, lang=lang, on=on.isoformat(),
                        reader=tuple(reader.items()),
-                       reports=tuple(reports), outdir=str(outdir))
+                       reports=tuple(reports), outdir=str(outdir),
+                       pollutants=tuple(pollutants))
     state = _State(outdir, fingerprint, plan, chunks, previous)
     if previous is None:
         (outdir / "parts").mkdir(parents=True, exist_ok=True)

@@ -44,6 +44,7 @@ from .pack import (
     LayerSpec,
     Pack,
     PackIssue,
+    _load_table,
     _locate,
     _parse_catalog,
     file_checksum,
@@ -52,7 +53,7 @@ from .pack import (
 
 CACHE_DIR = ".redline-cache"
 #: Bumped whenever the cache layout or the normalisation changes.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 _MANIFEST = "manifest.json"
 
 
@@ -81,7 +82,11 @@ def compile_pack(path: str | Path | None = None) -> Path:
         When the pack is unusable or the cache cannot be written.
     """
     pack = load_pack(path, use_cache=False)
-    return _write(pack, _key([layer.sha256 for layer in pack.layers], pack.catalog_sha256))
+    folder, catalog_file = _locate(path)
+    _, specs = _parse_catalog(load_toml(catalog_file, error=PackError), folder, [])
+    tables = [file_checksum(s.path) for s in specs if s.kind in KINDS and KINDS[s.kind].table]
+    return _write(pack, _key([layer.sha256 for layer in pack.layers] + tables,
+                             pack.catalog_sha256))
 
 
 def drop_compiled(path: str | Path | None = None) -> bool:
@@ -108,16 +113,17 @@ def cached_pack(folder: Path, catalog_file: Path) -> Pack | None:
         manifest = {}
     raw = load_toml(catalog_file, error=PackError)
     meta, specs = _parse_catalog(raw, folder, [])
+    tables = [s for s in specs if s.kind in KINDS and KINDS[s.kind].table]
     specs = [s for s in specs if s.kind in KINDS and KINDS[s.kind].dim is not None]
     catalog_sha = file_checksum(catalog_file)
     try:
-        checksums = [file_checksum(spec.path) for spec in specs]
+        checksums = [file_checksum(spec.path) for spec in [*specs, *tables]]
     except OSError:
         return None  # a source is missing: let the normal load report it
     key = _key(checksums, catalog_sha)
     if manifest.get("key") == key:
         try:
-            return _read(folder, meta, specs, manifest, catalog_sha)
+            return _read(folder, meta, specs, tables, manifest, catalog_sha)
         except (OSError, ValueError, KeyError, pa.ArrowException):
             pass  # damaged or half-replaced: rebuild below
     pack = load_pack(folder, use_cache=False)
@@ -200,8 +206,8 @@ def _storable(zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame
 
 
-def _read(folder: Path, meta: dict, specs: list[LayerSpec], manifest: dict,
-          catalog_sha: str) -> Pack:
+def _read(folder: Path, meta: dict, specs: list[LayerSpec], table_specs: list[LayerSpec],
+          manifest: dict, catalog_sha: str) -> Pack:
     cache = folder / CACHE_DIR
     by_id = {entry["id"]: entry for entry in manifest["layers"]}
     layers = []
@@ -222,7 +228,12 @@ def _read(folder: Path, meta: dict, specs: list[LayerSpec], manifest: dict,
             encoding=entry["encoding"], repairs=[tuple(r) for r in entry["repairs"]],
             features_read=entry["features_read"]))
     issues = [PackIssue(*issue) for issue in manifest["issues"]]
-    pack = Pack(folder, meta, layers, issues, catalog_sha)
+    # Tables (access lists) are small: read from their sources (their issues were
+    # recorded when the cache was written, and their checksums are part of the key).
+    tables: dict = {}
+    for spec in table_specs:
+        tables.update(_load_table(spec, []))
+    pack = Pack(folder, meta, layers, issues, catalog_sha, tables)
     if manifest.get("unions"):
         unions = gpd.read_parquet(cache / manifest["unions"])
         for layer_id, union in zip(unions["layer"], unions.geometry.values, strict=True):

@@ -85,7 +85,9 @@ def screen_projects(projects: gpd.GeoDataFrame, pack: Pack,
     Screening
     """
     projects = projects.copy()
+    # Fresh lists: the engine appends to them and must not touch the caller's frame.
     projects["errors"] = [list(e) for e in projects["errors"]]
+    projects["warnings"] = [list(w) for w in projects["warnings"]]
     lonlat = projects.geometry.values.to_numpy() if len(projects) else np.empty(0, dtype=object)
     usable = ~shapely.is_missing(lonlat) & np.array([not e for e in projects["errors"]], bool)
     # Each project is projected once; every measurement below works on these geometries.
@@ -249,21 +251,32 @@ def _screen_layer(ctx: _Context, layer: Layer, pairs: dict[str, np.ndarray] | No
 
     keep = relation != None  # noqa: E711 - elementwise on an object array
     if membership:
+        # A point on the line between two units or towns belongs to both (closed sets).
+        relation[pt & (relation == "touches")] = "inside"
         keep &= np.isin(relation, ["overlaps", "inside"])
     columns = {"ip": ip, "iz": iz, "relation": relation, "overlap_m2": overlap_m2,
                "distance": distance, "piece": piece, "covered": covered, "zdim": zdim}
     columns = {k: v[keep] for k, v in columns.items()}
+    hit_keys = ip.astype(np.int64) * len(layer.metric) + iz
     if not membership:
-        near = _near_pairs(ctx, layer, rows, hit_keys=ip.astype(np.int64) * len(layer.metric) + iz)
+        near = _near_pairs(ctx, layer, rows, hit_keys=hit_keys)
         if near is not None and layer.kind not in _PROXIMITY:
             near = {k: v[near["relation"] == "touches"] for k, v in near.items()}
+    else:
+        # Points within the sliver width of a unit's edge (on it, up to rounding) belong to it.
+        points = rows[ctx.dims[rows] == 0]
+        near = (_near_pairs(ctx, layer, points, hit_keys=hit_keys,
+                            within_m=ctx.settings.sliver_width_m) if len(points) else None)
         if near is not None:
-            columns = {k: np.concatenate([columns[k], near[k]]) for k in columns}
+            near = {k: v[near["relation"] == "touches"] for k, v in near.items()}
+            near["relation"][:] = "inside"
+    if near is not None:
+        columns = {k: np.concatenate([columns[k], near[k]]) for k in columns}
     return _finish_layer(ctx, layer, columns)
 
 
-def _near_pairs(ctx: _Context, layer: Layer, rows: np.ndarray, hit_keys: np.ndarray
-                ) -> dict[str, np.ndarray] | None:
+def _near_pairs(ctx: _Context, layer: Layer, rows: np.ndarray, hit_keys: np.ndarray,
+                within_m: float | None = None) -> dict[str, np.ndarray] | None:
     """Zones within the buffer of projects they do not intersect.
 
     The gap between disjoint shapes is the gap to the zone's boundary, so the query
@@ -273,7 +286,8 @@ def _near_pairs(ctx: _Context, layer: Layer, rows: np.ndarray, hit_keys: np.ndar
     between the nearest points decides.
     """
     s = ctx.settings
-    reach = s.buffer_m * 1.01 + 1.0
+    within_m = s.buffer_m if within_m is None else within_m
+    reach = within_m * 1.01 + 1.0
     edges = layer.edges
     b = shapely.bounds(ctx.metric[rows])
     boxes = shapely.box(b[:, 0] - reach, b[:, 1] - reach, b[:, 2] + reach, b[:, 3] + reach)
@@ -295,7 +309,7 @@ def _near_pairs(ctx: _Context, layer: Layer, rows: np.ndarray, hit_keys: np.ndar
     ie, jp = ie[first], jp[first]
     lines = shapely.shortest_line(ctx.metric[jp], edges.pieces[ie])
     distance = _geodesic_line_length(ctx.pack, lines)
-    near = distance <= s.buffer_m
+    near = distance <= within_m
     m = int(near.sum())
     return {"ip": jp[near], "iz": edges.owner[ie][near],
             "relation": np.where(distance[near] <= s.sliver_width_m, "touches", "near"
@@ -546,6 +560,11 @@ def _downstream(ctx: _Context) -> pd.DataFrame | None:
     s = ctx.settings
     records = []
     for r in rows:  # outfalls are few; each walk is a short graph traversal
+        if not network.snaps(ctx.metric[r], s.snap_m):
+            ctx.projects.at[ctx.projects.index[r], "warnings"].append(
+                f"outfall is more than {s.snap_m:g} m from every river line of the pack; "
+                "zones downstream were not traced")
+            continue
         for layer in zones:
             for hit in network.reach(ctx.metric[r], layer.metric, tree=layer.tree,
                                      snap_m=s.snap_m, max_m=s.upstream_m):

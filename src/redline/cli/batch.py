@@ -39,7 +39,10 @@ from .options import (
 @click.option("--name-field", help="Field holding the project name.")
 @click.option("--industry-field", help="Field holding the GB/T 4754-2017 industry code.")
 @click.option("--kind-field", help="Field holding the project kind.")
-@click.option("--industry", help="Industry code for every project, e.g. C2614.")
+@click.option("--industry", help="GB/T 4754-2017 industry code (C2614) or name (电镀) for "
+                                 "every project.")
+@click.option("--pollutants", help="Comma-separated pollutants every project emits: COD, 氨氮, "
+                                   "VOCs, 重金属 …")
 @click.option("--project-type", "project_types",
               help="Comma-separated tags for every project: water_supply, national_major, "
                    "redline_allowed_activity, pollutant_discharge.")
@@ -54,7 +57,7 @@ from .options import (
 @fail_on_option
 def batch(inputs, pack_dir, outdir, resume, workers, chunk_size, use_dask, scheduler, kind,
           layer, crs, encoding, id_field, name_field, industry_field, kind_field, industry,
-          project_types, buffer_m, rules_files, lang, xlsx, as_csv, reports, quiet, fail_on):
+          pollutants, project_types, buffer_m, rules_files, lang, xlsx, as_csv, reports, quiet, fail_on):
     """Screen every feature of INPUT... (files, or folders searched recursively).
 
     Writes OUTDIR/projects.parquet (one row per project: fields of the result
@@ -72,13 +75,17 @@ def batch(inputs, pack_dir, outdir, resume, workers, chunk_size, use_dask, sched
       redline batch approvals/ --pack mypack -o out --resume
       redline batch big.fgb --pack mypack -o out --scheduler tcp://10.0.0.5:8786
     """
+    from ..access import parse_pollutants, resolve_industry
     from ..batch import print_summary, run_batch
+
+    industry = resolve_industry(industry) if industry else None
 
     summary = run_batch(
         inputs, outdir, pack=pack_dir, rules=rules_files, buffer_m=buffer_m, lang=lang,
         kind=kind, layer=layer, crs=crs, encoding=encoding, id_field=id_field,
         name_field=name_field, industry_field=industry_field, kind_field=kind_field,
-        industry=industry, project_types=split_list(project_types), chunk_size=chunk_size,
+        industry=industry, project_types=split_list(project_types),
+        pollutants=parse_pollutants(split_list(pollutants)), chunk_size=chunk_size,
         workers=workers, resume=resume, reports=split_list(reports), xlsx=xlsx, csv=as_csv,
         progress="none" if quiet else "auto", dask=use_dask, scheduler=scheduler)
     if not quiet:
