@@ -28,6 +28,10 @@ def _screen_partition(frame, config: RunConfig) -> tuple[np.ndarray, pa.Table, p
     """Worker side: screen one partition; return its input positions and tables."""
     seq = frame["_seq"].to_numpy()
     projects = frame.drop(columns="_seq").reset_index(drop=True)
+    for column in projects.columns:  # text columns as the reader makes them: objects, None
+        if column != projects.geometry.name and isinstance(projects[column].dtype, pd.StringDtype):
+            values = projects[column].astype(object)
+            projects[column] = values.where(values.notna(), None)
     tables = runner_for(config).screen(projects)
     return seq, tables[0], tables[1]
 
@@ -88,8 +92,9 @@ def _screen_window(client, window, config: RunConfig, partitions: int, dask, das
     located = projects.geometry.notna().to_numpy()
     tasks = []
     if located.any():
-        spread = dask_geopandas.from_geopandas(projects[located], npartitions=partitions)
-        spatial = spread.spatial_shuffle(by="hilbert", npartitions=partitions)
+        with dask.config.set({"dataframe.convert-string": False}):
+            spread = dask_geopandas.from_geopandas(projects[located], npartitions=partitions)
+            spatial = spread.spatial_shuffle(by="hilbert", npartitions=partitions)
         tasks += [dask.delayed(_screen_partition)(part, config) for part in spatial.to_delayed()]
     if (~located).any():
         tasks.append(dask.delayed(_screen_partition)(projects[~located], config))

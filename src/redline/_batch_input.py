@@ -101,14 +101,18 @@ def _inside(path: Path, folder: Path) -> bool:
 
 
 def plan_sources(paths: list[Path], *, layer: str | None, encoding: str | None,
-                 id_field: str | None) -> list[Source]:
+                 id_field: str | None, options: dict[str, str | None] | None = None
+                 ) -> list[Source]:
     """Open every input, count its features and check that project ids are unique.
+
+    ``options`` maps options (``--industry-field``) to the field they name, which
+    every input must have.
 
     Raises
     ------
     InputError
-        An input cannot be opened, names no usable layer, lacks the id field, or
-        repeats an id within itself.
+        An input cannot be opened, names no usable layer, lacks the id field or a
+        field named in ``options``, or repeats an id within itself.
     """
     sources = []
     all_ids = []
@@ -121,9 +125,11 @@ def plan_sources(paths: list[Path], *, layer: str | None, encoding: str | None,
             raise InputError(f"{path}: cannot read layer {name!r} ({exc})") from None
         fields = [str(f) for f in info["fields"]]
         field = id_field if id_field else next((f for f in ID_FIELDS if f in fields), None)
-        if id_field and id_field not in fields:
-            raise InputError(f"--id-field: {path.name} has no field {id_field!r} "
-                             f"(fields: {', '.join(fields)})")
+        named = {"--id-field": id_field, **(options or {})}
+        for option, wanted in named.items():
+            if wanted and wanted not in fields:
+                raise InputError(f"{option}: {path.name} has no field {wanted!r} "
+                                 f"(fields: {', '.join(fields)})")
         source = Source(path=path, layer=name, label=layer_label(path, layer, name),
                         encoding=choice, features=int(info["features"]),
                         checksum=file_checksum(path), geometry_type=str(info["geometry_type"]),

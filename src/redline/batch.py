@@ -297,7 +297,9 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path, *,
         on = dt.date.fromisoformat(previous["plan"]["on"])
     on = on or dt.date.today()
     paths = find_inputs(list(inputs), exclude=outdir)
-    sources = plan_sources(paths, layer=layer, encoding=encoding, id_field=id_field)
+    sources = plan_sources(paths, layer=layer, encoding=encoding, id_field=id_field,
+                           options={"--name-field": name_field, "--industry-field": industry_field,
+                                    "--kind-field": kind_field})
     chunks = plan_chunks(sources, chunk_size)
     reader = {"kind": kind, "crs": crs, "id_field": id_field, "name_field": name_field,
               "industry": industry, "project_types": tuple(project_types),
