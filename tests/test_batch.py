@@ -102,6 +102,13 @@ def test_outputs_match_single_screening_and_read_with_plain_geopandas(inputs, se
     assert (projects["findings"].to_numpy() ==
             findings.groupby("project_id").size().reindex(projects["project_id"]).fillna(0)
             .to_numpy()).all()
+    # Each finding's sentence is the result document's.
+    from redline.result import describe_finding
+
+    judged = expected.findings[expected.findings["verdict"] != "clear"]
+    want_reasons = sorted(describe_finding(f, expected.pack, "zh") for f in judged.itertuples())
+    assert sorted(findings["reason"].dropna()) == want_reasons
+    assert findings.loc[findings["verdict"] == "clear", "reason"].isna().all()
     # The overlap pieces are real geometry: the red-line piece of Q01 is its part inside.
     piece = findings[(findings["project_id"] == "Q01")
                      & (findings["kind"] == "ecological_redline")]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import namedtuple
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -175,17 +176,81 @@ def _lists(position: np.ndarray, values: pa.Array, n: int) -> pa.Array:
     return pa.ListArray.from_arrays(pa.array(offsets), values.take(pa.array(order)))
 
 
+_NUMBER_FIELDS = ("overlap_m2", "overlap_length_m", "overlap_pct", "distance_m")
+_TEXT_FIELDS = ("layer", "kind", "zone_id", "zone_name", "zone_class", "relation", "verdict",
+                "message_zh", "message_en", "basis", "basis_en")
+
+
 def _reasons(result: Result, lang: str) -> np.ndarray:
     """One sentence per finding that is not ``clear`` (``None`` for the others).
 
-    Findings that differ only in their numbers share everything but the numbers,
-    so the sentence is built once per distinct text and the numbers filled in.
+    The sentence is :func:`redline.result.describe_finding`'s. Findings that differ
+    only in their numbers share everything else, so that part is built once per
+    distinct text, and the numbers (as :func:`redline.result.measure_text` writes
+    them) for all findings at once.
     """
     findings = result.findings
     out = np.full(len(findings), None, dtype=object)
     rows = np.flatnonzero(findings["verdict"].to_numpy(dtype=object) != "clear")
-    for i, row in zip(rows, findings.iloc[rows].itertuples(), strict=True):
-        out[i] = describe_finding(row, result.pack, lang)
+    if len(rows) == 0:
+        return out
+    text = {name: _text(findings[name])[rows] if name in findings.columns
+            else np.full(len(rows), None, dtype=object) for name in _TEXT_FIELDS}
+    number = {name: findings[name].to_numpy(float)[rows] for name in _NUMBER_FIELDS}
+    numbers = _measure_texts(number, text["relation"], lang)
+    Record = namedtuple("Record", [*_TEXT_FIELDS, *_NUMBER_FIELDS])
+    blank = (float("nan"),) * len(_NUMBER_FIELDS)
+    zh = lang == "zh"
+    parts: dict[tuple, tuple[str, str] | None] = {}
+    keys = list(zip(*(text[n] for n in _TEXT_FIELDS), strict=True))
+    for k, (i, key) in enumerate(zip(rows, keys, strict=True)):
+        if key not in parts:
+            f = Record(*key, *blank)
+            base = describe_finding(f, result.pack, lang)
+            message = f.message_zh if zh else f.message_en
+            basis = f.basis if zh else f.basis_en
+            suffix = ((":" if zh else ": ") + message) if message else ""
+            if basis:
+                suffix += f"(依据:{basis})" if zh else f" (basis: {basis})"
+            parts[key] = (base[:len(base) - len(suffix)], suffix) if base.endswith(suffix) \
+                else None
+        split = parts[key]
+        if split is None:  # not built as expected: the slow, sure way
+            out[i] = describe_finding(Record(*key, *(number[n][k] for n in _NUMBER_FIELDS)),
+                                      result.pack, lang)
+        elif numbers[k]:
+            out[i] = f"{split[0]} {numbers[k]}{split[1]}"
+        else:
+            out[i] = split[0] + split[1]
+    return out
+
+
+def _measure_texts(number: dict[str, np.ndarray], relation: np.ndarray, lang: str) -> list[str]:
+    """:func:`redline.result.measure_text` for many findings (same text, vectorised tests)."""
+    def shown(values: np.ndarray) -> np.ndarray:
+        # An area or length is printed unless it is missing, or a bare boundary contact.
+        with np.errstate(invalid="ignore"):
+            return ~np.isnan(values) & ((np.round(values, 2) > 0.05) | (relation != "touches"))
+
+    m2, length = number["overlap_m2"], number["overlap_length_m"]
+    pct, distance = number["overlap_pct"], number["distance_m"]
+    area_on, length_on = shown(m2), shown(length)
+    pct_on = ~np.isnan(pct) & np.isin(relation, ["overlaps", "inside", "outside"])
+    distance_on = ~np.isnan(distance) & np.isin(relation, ["near", "downstream"])
+    words = (("沿河距离", "距离") if lang == "zh" else ("along the river", "distance"))
+    out = []
+    for j in range(len(relation)):
+        parts = []
+        if area_on[j]:
+            parts.append(f"{m2[j]:,.1f} m²")
+        if length_on[j]:
+            parts.append(f"{length[j]:,.1f} m")
+        if pct_on[j]:
+            parts.append(f"({pct[j]:.1f}%)")
+        if distance_on[j]:
+            word = words[0] if relation[j] == "downstream" else words[1]
+            parts.append(f"{word} {distance[j]:,.1f} m")
+        out.append(" ".join(parts))
     return out
 
 

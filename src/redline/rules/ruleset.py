@@ -168,11 +168,34 @@ def load_ruleset(*extra: str | Path | None) -> Ruleset:
     RulesError
         A missing file or a malformed rule, naming the file and the rule id.
     """
+    paths = [national_rules_path(), *(Path(p) for p in extra if p)]
+    try:  # parsed once per process while the files stay the same (screening one project
+        # against a loaded pack should not re-read the TOML every call)
+        key = tuple((str(p.resolve()), p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
+    except OSError:
+        key = None
+    if key is not None and key in _LOADED:
+        cached = _LOADED[key]
+        return Ruleset(list(cached.rules), [dict(f) for f in cached.files],
+                       {k: dict(v) for k, v in cached.industry_groups.items()})
+    ruleset = _load_ruleset(paths)
+    if key is not None:
+        _LOADED.clear()
+        _LOADED[key] = ruleset
+        return Ruleset(list(ruleset.rules), [dict(f) for f in ruleset.files],
+                       {k: dict(v) for k, v in ruleset.industry_groups.items()})
+    return ruleset
+
+
+_LOADED: dict[tuple, Ruleset] = {}
+
+
+def _load_ruleset(paths: list[Path]) -> Ruleset:
     merged: dict[str, Rule] = {}
     disabled: set[str] = set()
     groups: dict[str, dict[str, Any]] = {}
     files = []
-    for path in (national_rules_path(), *(Path(p) for p in extra if p)):
+    for path in paths:
         raw = load_toml(path, error=RulesError)
         head = raw.get("ruleset", {})
         if not head.get("id") or not head.get("version"):
