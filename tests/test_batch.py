@@ -49,7 +49,8 @@ def inputs(tmp_path_factory) -> Path:
     geoms[7] = None
     geoms[13] = shapely.box(X0 - 9e6, Y0 - 9e6, X0 - 9e6 + 100, Y0 - 9e6 + 100)
     frame = gpd.GeoDataFrame({"XMBH": [f"Q{i:02d}" for i in range(60)],
-                              "XMMC": [f"项目{i}" for i in range(60)]},
+                              "XMMC": [f"项目{i}" for i in range(60)],
+                              "HYDM": [None if i % 3 else "C2614" for i in range(60)]},
                              geometry=geoms, crs=METRIC)
     path = folder / "parcels.gpkg"
     frame.to_file(path, engine="pyogrio")
@@ -196,7 +197,8 @@ def test_two_worker_processes_give_the_serial_files(inputs, serial, pack_dir, tm
 def test_dask_cluster_gives_the_serial_files(inputs, serial, pack_dir, tmp_path):
     distributed = pytest.importorskip("distributed")
     pytest.importorskip("dask_geopandas")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+    # Two worker processes: results travel pickled and shuffled, as on a real cluster.
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster:
         summary = _run(inputs, tmp_path / "out", pack_dir, chunk_size=7,
                        scheduler=cluster.scheduler_address)

@@ -28,8 +28,12 @@ def _screen_partition(frame, config: RunConfig) -> tuple[np.ndarray, pa.Table, p
     """Worker side: screen one partition; return its input positions and tables."""
     seq = frame["_seq"].to_numpy()
     projects = frame.drop(columns="_seq").reset_index(drop=True)
-    for column in projects.columns:  # text columns as the reader makes them: objects, None
-        if column != projects.geometry.name and isinstance(projects[column].dtype, pd.StringDtype):
+    # Columns as the reader makes them: objects with None for missing values (the
+    # shuffle may have turned them into strings, and None into NaN).
+    for column in projects.columns:
+        dtype = projects[column].dtype
+        if column != projects.geometry.name and (dtype is np.dtype(object)
+                                                 or isinstance(dtype, pd.StringDtype)):
             values = projects[column].astype(object)
             projects[column] = values.where(values.notna(), None)
     tables = runner_for(config).screen(projects)
