@@ -246,7 +246,7 @@ def test_access_list_findings_in_batch_use_the_industry_field(tmp_path):
     frame.to_file(path, engine="pyogrio")
     with pytest.raises(InputError, match="--industry-field"):
         run_batch([path], tmp_path / "bad", industry_field="HY", progress="none")
-    run_batch([path], tmp_path / "out", industry_field="行业", progress="none")
+    run_batch([path], tmp_path / "out", industry_field="行业", progress="none", reports=["json"])
     projects = gpd.read_parquet(tmp_path / "out" / "projects.parquet").set_index("project_id")
     findings = gpd.read_parquet(tmp_path / "out" / "findings.parquet")
     assert projects.loc["P15", "industry"] == "C2661"
@@ -256,6 +256,11 @@ def test_access_list_findings_in_batch_use_the_industry_field(tmp_path):
     assert len(got) == len(want) > 0
     assert sorted(got["clause_id"]) == sorted(want["clause_id"])
     assert got["clause_text"].notna().all() and (got["clause_row"] > 0).all()
+    # Per-project reports are the result document of that project alone.
+    report = json.loads((tmp_path / "out" / "reports" / "P15" / "result.json").read_text("utf-8"))
+    alone = expected.to_dict()["projects"][0]
+    assert report["projects"][0]["clauses"] == alone["clauses"] != []
+    assert report["projects"][0]["findings"] == alone["findings"]
     assert _verdicts(projects) == _verdicts(expected.projects.set_index("project_id"))
 
 

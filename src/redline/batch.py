@@ -524,7 +524,9 @@ def _write_reports(result: Result, folder: Path, formats: Sequence[str], lang: s
         one = Result(projects=result.projects.iloc[[i]],
                      findings=result.findings[result.findings["project_id"] == pid],
                      pack=result.pack, ruleset=result.ruleset, settings=result.settings,
-                     generated_at=result.generated_at, rules_in_force_on=result.rules_in_force_on)
+                     generated_at=result.generated_at, rules_in_force_on=result.rules_in_force_on,
+                     clauses=None if result.clauses is None else
+                     result.clauses[result.clauses["project_id"] == pid])
         write_outputs(one, folder / _safe_name(pid), formats, lang=lang)
 
 
