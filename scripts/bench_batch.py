@@ -40,7 +40,6 @@ import datetime as dt
 import json
 import os
 import platform
-import resource
 import shutil
 import sqlite3
 import statistics
@@ -306,7 +305,14 @@ def method_batch(data: Path, workload: str, n: int):
 
     def run():
         shutil.rmtree(out, ignore_errors=True)
-        subprocess.run(command, check=True)
+        child = subprocess.Popen(command)
+        peak = 0
+        while child.poll() is None:  # VmHWM only grows: the last reading is the peak
+            peak = max(peak, _hwm_kib(child.pid))
+            time.sleep(0.05)
+        if child.returncode:
+            raise subprocess.CalledProcessError(child.returncode, command)
+        CHILD_RSS.append(peak)
         return out
 
     def measure(result):
@@ -491,11 +497,29 @@ def run_method(method: str, data: Path, workload: str, n: int, repeat: int,
         seconds.append(time.perf_counter() - started)
         value = measure(result)
         del result
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    # Peak RSS of the process that did the work: this one, or the `redline batch`
+    # command it ran. From VmHWM: getrusage's ru_maxrss carries the parent's peak over
+    # fork and exec, so it would report the data generator's memory.
+    peak = max(CHILD_RSS) if CHILD_RSS else _hwm_kib(os.getpid())
     return {"seconds": statistics.median(seconds), "all_seconds": seconds,
             "area_m2": value[0], "outfalls_inside": value[1],
-            "peak_rss_mb": max(own, children) / 1024, **extra}
+            "peak_rss_mb": peak / 1024, **extra}
+
+
+#: Peak RSS (KiB) of each `redline batch` command run.
+CHILD_RSS: list[int] = []
+
+
+def _hwm_kib(pid: int) -> int:
+    """Peak resident set size (VmHWM) of a live process, in KiB (0 once it is gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
 
 
 # ------------------------------------------------------------------------ main
