@@ -85,7 +85,8 @@ def decide(screening: Screening, ruleset: Ruleset, *, on: dt.date | None = None,
     )
     return Result(projects=projects, findings=findings, pack=screening.pack, ruleset=ruleset,
                   settings=screening.settings, generated_at=generated_at or _now(),
-                  rules_in_force_on=on.isoformat())
+                  rules_in_force_on=on.isoformat(), land_cover=screening.land_cover,
+                  terrain=screening.terrain)
 
 
 def _choose(findings: pd.DataFrame, projects: pd.DataFrame, rules: list[Rule]) -> np.ndarray:
@@ -101,6 +102,7 @@ def _choose(findings: pd.DataFrame, projects: pd.DataFrame, rules: list[Rule]) -
     kind = findings["kind"].to_numpy()
     zone_class = findings["zone_class"].to_numpy()
     relation = findings["relation"].to_numpy()
+    layer = findings["layer"].to_numpy()
 
     match = np.zeros((n, len(rules)), dtype=bool)
     for j, rule in enumerate(rules):
@@ -118,6 +120,8 @@ def _choose(findings: pd.DataFrame, projects: pd.DataFrame, rules: list[Rule]) -
         if rule.project_types:
             wanted = set(rule.project_types)
             m &= np.array([bool(t & wanted) for t in tags], dtype=bool)
+        if rule.layers:
+            m &= np.isin(layer, rule.layers)
         match[:, j] = m
     position = {rule.id: j for j, rule in enumerate(rules)}
     for j, rule in enumerate(rules):
@@ -136,7 +140,7 @@ def _choose(findings: pd.DataFrame, projects: pd.DataFrame, rules: list[Rule]) -
 
 def _specificity(rule: Rule) -> int:
     return sum(bool(v) for v in (rule.zone_classes, rule.project_kinds, rule.industries,
-                                 rule.project_types))
+                                 rule.project_types, rule.layers))
 
 
 def _position(ids: pd.Series, order: pd.Series) -> np.ndarray:
