@@ -80,7 +80,7 @@ class Grid:
 
     def window_transform(self, row0: int, col0: int) -> Affine:
         """Transform of a window whose top-left cell is (row0, col0)."""
-        return self.transform * Affine.translation(col0, row0)
+        return self.transform @ Affine.translation(col0, row0)
 
     def bounds_of(self, row0: int, row1: int, col0: int, col1: int) -> tuple[float, ...]:
         """Raster-CRS bounds ``(xmin, ymin, xmax, ymax)`` of a cell window."""
@@ -229,12 +229,12 @@ class CellArea:
             return self.row_areas(unique)[inverse]
         return self._nominal / self.areal_scale(rows, cols)
 
-    def spacing_m(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def spacing_m(self, rows: np.ndarray, col: float) -> tuple[np.ndarray, np.ndarray]:
         """True cell width and height (m) in each given row (for slope).
 
         Geographic grids: the parallel and meridian arcs of the cell at the row's centre
-        latitude. Projected grids: the nominal spacing divided by the linear scale
-        (square root of the areal scale; exact for conformal projections).
+        latitude. Projected grids: the nominal spacing divided by the linear scale at
+        column ``col`` (square root of the areal scale; exact for conformal projections).
         """
         t = self.grid.transform
         rows = np.asarray(rows, dtype=float)
@@ -246,7 +246,7 @@ class CellArea:
             meridian = self._a * (1 - self._e2) / w**3
             return (prime_vertical * np.cos(lat) * self._dlon,
                     meridian * abs(t.e) * self._unit)
-        cols = np.full(len(rows), self.grid.width / 2.0)
+        cols = np.full(len(rows), col)
         k = np.sqrt(self.areal_scale(rows.astype(np.int64), cols.astype(np.int64)))
         unit = np.sqrt(self._nominal / abs(t.a * t.e))
         return abs(t.a) * unit / k, abs(t.e) * unit / k

@@ -60,6 +60,7 @@ from pyproj import CRS, Transformer
 from rasterio.errors import RasterioIOError
 from rasterio.windows import Window
 
+from . import _raster_grid
 from ._raster_grid import (
     CellArea,
     Cells,
@@ -97,6 +98,9 @@ UNCOVERED_WARNING_PCT = 0.5
 _NODATA_NAMES = ("无数据", "no data")
 _OUTSIDE_NAMES = ("栅格范围外", "outside the raster")
 _VERDICTS = ("clear", "attention", "restricted", "prohibited")
+#: Coverage fractions (and line lengths in m) at or below this are round-off, e.g. a
+#: footprint drawn on cell edges and moved through lon/lat grazes its neighbours.
+_DUST = 1e-6
 
 
 # ------------------------------------------------------------------------ catalog
@@ -576,22 +580,24 @@ def _measure(layer: RasterLayer, lonlat: np.ndarray, dims: np.ndarray) -> _Measu
     """Read each tile window once and sum what the layer's kind needs per project."""
     grid = layer.grid
     geoms = reproject(lonlat, CGCS2000, grid.crs)
-    pieces, owner, tile_id = split_by_tiles(geoms, grid)
+    tile = _raster_grid.TILE
+    pieces, owner, tile_id = split_by_tiles(geoms, grid, tile)
     piece_dims = dims[owner]
     cell_area = CellArea(grid)
     to_lonlat = Transformer.from_crs(grid.crs, CGCS2000, always_xy=True)
     n = len(lonlat)
-    out = _Measured(n, np.zeros(n), np.zeros(n))
+    out = _Measured(n, np.zeros(n), np.zeros(n), by_value=_resum([], ["owner", "value"]),
+                    by_class=_resum([], ["owner", "cls"]))
     values, classes, stats = [], [], []
     order = np.argsort(tile_id, kind="stable")
     starts = np.flatnonzero(np.r_[True, tile_id[order][1:] != tile_id[order][:-1]])
+    if len(order) == 0:  # nothing reaches the raster
+        return out
     pad = 1 if layer.kind == "terrain" else 0
     with rasterio.open(layer.path) as ds:
         for start, end in zip(starts, [*starts[1:], len(order)], strict=True):
             members = order[start:end]
-            win = grid.windows(shapely.bounds(pieces[members]))
-            window = (max(int(win[:, 0].min()) - pad, 0), min(int(win[:, 1].max()) + pad, grid.height),
-                      max(int(win[:, 2].min()) - pad, 0), min(int(win[:, 3].max()) + pad, grid.width))
+            window = _tile_window(grid, pieces[members], int(tile_id[members[0]]), tile, pad)
             data, valid = layer.read(ds, window)
             cells = _cells(pieces[members], piece_dims[members], grid, window, data, to_lonlat)
             if len(cells.owner) == 0:
@@ -610,7 +616,8 @@ def _measure(layer: RasterLayer, lonlat: np.ndarray, dims: np.ndarray) -> _Measu
             # What classes are read from: the values, or the slope for terrain layers.
             class_source = np.where(valid, data, np.nan).astype(float)
             if layer.kind == "terrain":
-                dx, dy = cell_area.spacing_m(np.arange(window[0], window[1]))
+                dx, dy = cell_area.spacing_m(np.arange(window[0], window[1]),
+                                             (window[2] + window[3]) / 2)
                 class_source = slope_degrees(class_source, dx, dy)
                 slope = class_source[lr, lc]
                 stats.append(_terrain_stats(who[ok], cell_values[ok].astype(float), slope[ok],
@@ -631,6 +638,19 @@ def _measure(layer: RasterLayer, lonlat: np.ndarray, dims: np.ndarray) -> _Measu
             zmin=("zmin", "min"), zmax=("zmax", "max"), zw=("zw", "sum"), w=("w", "sum"),
             smin=("smin", "min"), smax=("smax", "max"), sw=("sw", "sum"), ws=("ws", "sum"))
     return out
+
+
+def _tile_window(grid: Grid, pieces: np.ndarray, tile_id: int, tile: int,
+                 pad: int) -> tuple[int, int, int, int]:
+    """The cells of one tile that its pieces reach, plus ``pad`` cells of margin."""
+    win = grid.windows(shapely.bounds(pieces))
+    tile_row, tile_col = divmod(tile_id, -(-grid.width // tile))
+    row0 = max(int(win[:, 0].min()), tile_row * tile)
+    row1 = min(int(win[:, 1].max()), (tile_row + 1) * tile)
+    col0 = max(int(win[:, 2].min()), tile_col * tile)
+    col1 = min(int(win[:, 3].max()), (tile_col + 1) * tile)
+    return (max(row0 - pad, 0), min(row1 + pad, grid.height),
+            max(col0 - pad, 0), min(col1 + pad, grid.width))
 
 
 def _cells(pieces: np.ndarray, dims: np.ndarray, grid: Grid, window: tuple[int, int, int, int],
@@ -668,7 +688,7 @@ def _resum(frames: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
 
 def _terrain_stats(owner: np.ndarray, z: np.ndarray, slope: np.ndarray, amount: np.ndarray,
                    weight: np.ndarray) -> pd.DataFrame:
-    touched = weight > 0
+    touched = weight > _DUST  # a cell grazed by round-off is not under the project
     has_slope = np.isfinite(slope)
     frame = pd.DataFrame({
         "owner": owner,
@@ -721,6 +741,9 @@ def _land_cover_rows(layer: RasterLayer, m: _Measured, ids: np.ndarray, dims: np
                      total: np.ndarray) -> pd.DataFrame:
     by_value = m.by_value.sort_values(["owner", "amount", "value"], ascending=[True, False, True])
     owner = by_value["owner"].to_numpy(int)
+    # Ignore rounding dust: a part counts from 1e-6 of the project (or 1e-3 m²).
+    by_value = by_value[by_value["amount"].to_numpy(float) > np.maximum(total[owner] * _DUST, 1e-3)]
+    owner = by_value["owner"].to_numpy(int)
     value = by_value["value"].to_numpy(float)
     amount = by_value["amount"].to_numpy(float)
     entries = [layer.legend.get(v) for v in value]
@@ -737,8 +760,7 @@ def _land_cover_rows(layer: RasterLayer, m: _Measured, ids: np.ndarray, dims: np
     extra = []
     for part, names, amounts in (("nodata", _NODATA_NAMES, m.nodata),
                                  ("outside", _OUTSIDE_NAMES, outside)):
-        # Ignore rounding dust: a part counts from 1e-6 of the project (or 1e-3 m²).
-        has = amounts > np.maximum(total * 1e-6, 1e-3)
+        has = amounts > np.maximum(total * _DUST, 1e-3)
         extra.append(pd.DataFrame({"owner": np.flatnonzero(has), "part": part, "value": np.nan,
                                    "code": None, "name_zh": names[0], "name_en": names[1],
                                    "amount": amounts[has]}))
