@@ -192,30 +192,26 @@ class CellArea:
 
     # ------------------------------------------------------------------- projected
     def areal_scale(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """The projection's areal scale factor at the centres of the given cells."""
+        """The projection's areal scale factor at the centres of the given cells.
+
+        Evaluated by PROJ on the lattice nodes (every ``_SCALE_LATTICE`` cells) of the
+        rectangle the cells span, then interpolated bilinearly.
+        """
         s = _SCALE_LATTICE
         rf, cf = (rows + 0.5) / s, (cols + 0.5) / s
         i, j = np.floor(rf).astype(np.int64), np.floor(cf).astype(np.int64)
         fr, fc = rf - i, cf - j
-        nodes = np.unique(np.concatenate([
-            np.stack([i + di, j + dj], axis=1) for di in (0, 1) for dj in (0, 1)]), axis=0)
+        i0, j0 = int(i.min()), int(j.min())
+        ni, nj = int(i.max()) - i0 + 2, int(j.max()) - j0 + 2
+        ii, jj = np.meshgrid(np.arange(i0, i0 + ni), np.arange(j0, j0 + nj), indexing="ij")
         t = self.grid.transform
-        x = t.c + nodes[:, 1] * s * t.a
-        y = t.f + nodes[:, 0] * s * t.e
-        lon, lat = self._to_lonlat.transform(x, y)
-        scale = np.asarray(self._proj.get_factors(lon, lat).areal_scale, dtype=float)
-        # Look the four corners of each cell's lattice square up in the node table.
-        span = int(nodes[:, 1].max() - nodes[:, 1].min() + 2)
-        key = (nodes[:, 0] - nodes[:, 0].min()) * span + (nodes[:, 1] - nodes[:, 1].min())
-        order = np.argsort(key)
-        key, scale = key[order], scale[order]
-
-        def at(di: int, dj: int) -> np.ndarray:
-            k = (i + di - nodes[:, 0].min()) * span + (j + dj - nodes[:, 1].min())
-            return scale[np.searchsorted(key, k)]
-
-        top = at(0, 0) * (1 - fc) + at(0, 1) * fc
-        bottom = at(1, 0) * (1 - fc) + at(1, 1) * fc
+        lon, lat = self._to_lonlat.transform((t.c + jj * s * t.a).ravel(),
+                                             (t.f + ii * s * t.e).ravel())
+        scale = np.asarray(self._proj.get_factors(lon, lat).areal_scale,
+                           dtype=float).reshape(ni, nj)
+        i, j = i - i0, j - j0
+        top = scale[i, j] * (1 - fc) + scale[i, j + 1] * fc
+        bottom = scale[i + 1, j] * (1 - fc) + scale[i + 1, j + 1] * fc
         return top * (1 - fr) + bottom * fr
 
     def __call__(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
