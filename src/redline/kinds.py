@@ -19,6 +19,8 @@ class Kind:
     title_en: str = ""
     #: True when rules depend on the class, so an unmapped class makes the layer unusable.
     classes_required: bool = False
+    #: True for tables (no geometry) that :mod:`redline.access` loads, e.g. access lists.
+    table: bool = False
 
 
 KINDS: dict[str, Kind] = {k.name: k for k in (
@@ -37,10 +39,11 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("land_cover", None, (), "土地覆盖", "land cover"),
     Kind("terrain", None, (), "地形(数字高程模型)", "terrain (DEM)"),
     Kind("raster_constraint", None, (), "栅格管控图层", "raster constraint layer"),
+    Kind("access_list", None, (), "生态环境准入清单", "environmental access list", table=True),
 )}
 
 #: Raster kinds (``dim is None``): loaded by :mod:`redline.raster`, screened cell by cell.
-RASTER_KINDS = tuple(k.name for k in KINDS.values() if k.dim is None)
+RASTER_KINDS = tuple(k.name for k in KINDS.values() if k.dim is None and not k.table)
 
 #: Zone kinds whose proximity matters (sensitive zones).
 SENSITIVE = ("ecological_redline", "water_source", "nature_reserve", "basic_farmland", "intake")
@@ -55,6 +58,9 @@ CLASS_TITLES: dict[str, tuple[str, str]] = {
     "general": ("一般控制区", "general control zone"),
     "priority": ("优先保护单元", "priority protection unit"),
     "key": ("重点管控单元", "key control unit"),
+    "prohibition": ("禁止类条款", "prohibition"),
+    "conditional_prohibition": ("附条件的禁止类条款", "conditional prohibition"),
+    "restriction": ("限制类条款", "restriction"),
 }
 #: ``general`` means a different thing for control units.
 CONTROL_UNIT_GENERAL = ("一般管控单元", "general control unit")

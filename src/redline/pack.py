@@ -148,6 +148,8 @@ class Pack:
         The ``[pack]`` table of the catalog.
     layers
         Loaded layers, in catalog order.
+    tables
+        Loaded tables (access lists), by id.
     issues
         Problems found while loading (errors make the pack unusable).
     """
@@ -157,6 +159,8 @@ class Pack:
     layers: list[Layer]
     issues: list[PackIssue] = field(default_factory=list)
     catalog_sha256: str = ""
+    #: Tables by id (``access_list`` entries → :class:`redline.access.AccessList`).
+    tables: dict[str, Any] = field(default_factory=dict)
     #: Raster layers (land_cover, terrain, raster_constraint; see :mod:`redline.raster`).
     rasters: list[Any] = field(default_factory=list)
 
@@ -245,6 +249,7 @@ class Pack:
             out["illustrative"] = True
         out["catalog_sha256"] = self.catalog_sha256
         out["layers"] = [layer.describe() for layer in [*self.layers, *self.rasters]]
+        out["layers"] += [table.describe() for table in self.tables.values()]
         return out
 
 
@@ -285,7 +290,11 @@ def load_pack(path: str | Path | None = None, *, strict: bool = True) -> Pack:
         _raise_errors(catalog_file, issues)
     pack_crs = meta.get("crs", "EPSG:4490")
     layers, rasters = [], []
+    tables: dict[str, Any] = {}
     for spec in specs:
+        if spec.kind in KINDS and KINDS[spec.kind].table:
+            tables.update(_load_table(spec, issues))
+            continue
         if spec.kind not in KINDS:
             continue
         try:
@@ -297,12 +306,24 @@ def load_pack(path: str | Path | None = None, *, strict: bool = True) -> Pack:
                 layers.append(_load_layer(spec, pack_crs, issues))
         except RedlineError as exc:
             issues.append(PackIssue("error", spec.id, str(exc)))
-    pack = Pack(folder, meta, layers, issues, file_checksum(catalog_file), rasters=rasters)
+    pack = Pack(folder, meta, layers, issues, file_checksum(catalog_file), tables,
+                rasters=rasters)
     for layer in layers:  # the equal-area CRS depends on the extent of all layers
         layer.metric = pack.projector.to_metric(layer.zones.geometry.values)
     if strict:
         _raise_errors(catalog_file, issues)
     return pack
+
+
+def _load_table(spec: LayerSpec, issues: list[PackIssue]) -> dict[str, Any]:
+    """Load a table kind (an access list) through :mod:`redline.access`."""
+    from .access import load_access_list
+
+    try:
+        return {spec.id: load_access_list(spec, issues)}
+    except RedlineError as exc:
+        issues.append(PackIssue("error", spec.id, str(exc)))
+        return {}
 
 
 def _raise_errors(catalog_file: Path, issues: list[PackIssue]) -> None:
