@@ -206,7 +206,10 @@ def expected_cells(footprint_metric, path):
 
 
 def land(result, layer, pid="P1"):
-    rows = result.land_cover_of(pid)
+    if isinstance(pid, list):  # several projects
+        rows = result.land_cover[result.land_cover["project_id"].isin(pid)]
+    else:
+        rows = result.land_cover_of(pid)
     return rows[rows["layer"] == layer]
 
 
@@ -583,6 +586,58 @@ def test_each_tile_window_is_read_once_for_all_projects(rpack, monkeypatch):
     # a footprint cut into many tile pieces still sums exactly
     big = box(1_130, 7_210, 2_350, 8_190)  # about 41 × 33 cells: nine 16-cell tiles
     check_land_cover(redline.screen(make([big]), rpack), "lc", big, rpack.layer("lc").path)
+
+
+def test_measure_rasters_takes_a_frame_of_footprints_and_reads_each_window_once(
+        rpack, monkeypatch):
+    """The batch entry point: a GeoDataFrame in its own CRS, one read per tile and layer."""
+    import geopandas as gpd
+
+    from redline.raster import measure_rasters
+
+    reads = []
+    original = RasterLayer.read
+
+    def spy(self, dataset, window):
+        reads.append((self.id, window))
+        return original(self, dataset, window)
+
+    monkeypatch.setattr(RasterLayer, "read", spy)
+    monkeypatch.setattr(_raster_grid, "TILE", 32)
+    rng = np.random.default_rng(11)
+    xy = np.column_stack([rng.uniform(1_100, 3_900, 80), rng.uniform(5_500, 8_900, 80)])
+    geoms = [box(x, y, x + rng.uniform(5, 90), y + rng.uniform(5, 90)) for x, y in xy]
+    geoms.append(FOOTPRINTS["straddles_edge"])
+    frame = gpd.GeoDataFrame({"XMBH": [f"B{i:03d}" for i in range(len(geoms))]},
+                             geometry=geoms, crs=METRIC)  # metres, not lon/lat
+    frame.loc[len(frame)] = ["EMPTY", None]  # a missing geometry gives no rows
+    measured = measure_rasters(frame, rpack, id_column="XMBH", layers=["lc", "sens"])
+    assert {layer for layer, _ in reads} == {"lc", "sens"}
+    lc_reads = [w for layer, w in reads if layer == "lc"]
+    assert len(lc_reads) == len(set(lc_reads)) > 4  # one read per tile window
+    assert set(measured.land_cover["layer"]) == {"lc"} and measured.terrain.empty
+    assert "EMPTY" not in set(measured.land_cover["project_id"])
+    assert len(measured.warnings) == len(frame)
+    assert any("raster layer lc" in w for w in measured.warnings[len(geoms) - 1])
+    # the same numbers as the full screen, and as the independent per-cell sums
+    screened = redline.screen(make(geoms, ids=list(frame["XMBH"][:-1])), rpack)
+    keys = ["project_id", "part", "value"]
+    a = measured.land_cover.sort_values(keys)
+    b = land(screened, "lc", list(frame["XMBH"][:-1])).sort_values(keys)
+    assert list(a["project_id"]) == list(b["project_id"])
+    assert a["area_m2"].to_numpy() == pytest.approx(b["area_m2"].to_numpy(), rel=1e-9)
+    for i in (0, 17, len(geoms) - 1):
+        by_value, _, outside, total = expected_cells(geoms[i], rpack.layer("lc").path)
+        rows = a[a["project_id"] == frame["XMBH"][i]]
+        got = dict(zip(rows.loc[rows["part"] == "class", "value"],
+                       rows.loc[rows["part"] == "class", "area_m2"], strict=True))
+        assert got == pytest.approx(by_value, rel=1e-5)
+        assert rows["area_m2"].sum() == pytest.approx(total, rel=1e-5)
+    sens = measured.findings
+    assert sens is not None and set(sens["layer"]) == {"sens"}
+    assert sens["row"].max() < len(frame)
+    with pytest.raises(redline.errors.RedlineError, match="no raster layer nope"):
+        measure_rasters(frame, rpack, id_column="XMBH", layers=["nope"])
 
 
 def test_pack_lists_raster_layers_with_checksums(rpack, raster_dir):
