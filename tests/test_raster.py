@@ -633,11 +633,50 @@ def test_measure_rasters_takes_a_frame_of_footprints_and_reads_each_window_once(
                        rows.loc[rows["part"] == "class", "area_m2"], strict=True))
         assert got == pytest.approx(by_value, rel=1e-5)
         assert rows["area_m2"].sum() == pytest.approx(total, rel=1e-5)
+        assert rows.loc[rows["part"] == "outside", "area_m2"].sum() == pytest.approx(
+            outside, rel=1e-4, abs=0.05)
     sens = measured.findings
     assert sens is not None and set(sens["layer"]) == {"sens"}
     assert sens["row"].max() < len(frame)
     with pytest.raises(redline.errors.RedlineError, match="no raster layer nope"):
         measure_rasters(frame, rpack, id_column="XMBH", layers=["nope"])
+
+
+def test_projects_frame_carries_land_cover_and_the_wide_table_adds_up(rpack, tmp_path):
+    import pyogrio
+
+    from redline.raster import land_cover_wide
+    from redline.report.files import write_outputs
+
+    footprints = [FOOTPRINTS["inside"], FOOTPRINTS["straddles_edge"],
+                  FOOTPRINTS["rotated_over_nodata"]]
+    result = redline.screen(make(footprints), rpack)
+    projects = result.projects.set_index("project_id")
+    for pid in ("P1", "P2", "P3"):
+        rows = result.land_cover_of(pid)
+        listed = projects.loc[pid, "land_cover"]
+        assert [(r["layer"], r["part"], r["area_m2"]) for r in listed] == list(
+            zip(rows["layer"], rows["part"], rows["area_m2"], strict=True))
+        terrain = result.terrain_of(pid)
+        assert "dem" in set(terrain["layer"])
+        assert [(r["layer"], r["elevation_mean"]) for r in projects.loc[pid, "terrain"]] == list(
+            zip(terrain["layer"], terrain["elevation_mean"], strict=True))
+    # one column per class of the projected layer (plus no data / outside), rows add up
+    lc = result.land_cover[result.land_cover["layer"] == "lc"]
+    wide = land_cover_wide(lc)
+    assert list(wide.index) == ["P1", "P2", "P3"]
+    assert list(wide.columns[:4]) == ["耕地", "林地", "草地", "建设用地"]
+    assert list(wide.columns[4:]) == ["无数据", "栅格范围外"]
+    assert wide.sum(axis=1).to_numpy() == pytest.approx(projects["area_m2"].to_numpy(), rel=1e-5)
+    assert wide.loc["P2", "栅格范围外"] == pytest.approx(projects.loc["P2", "area_m2"] * 0.6,
+                                                     rel=1e-3)
+    shares = land_cover_wide(result.land_cover, lang="en", amount="share_pct")
+    assert "lc/cropland" in shares.columns and "lc_geo/耕地" not in shares.columns
+    # the GeoPackage / GeoJSON outputs hold it as one text cell per project
+    write_outputs(result, tmp_path, ["gpkg"], lang="zh")
+    table = pyogrio.read_dataframe(tmp_path / "result.gpkg", layer="projects")
+    top = lc[lc["project_id"] == "P1"].iloc[0]
+    assert table.loc[0, "land_cover"].startswith(f"{top.name_zh} {top.area_m2:.1f} m² (")
 
 
 def test_pack_lists_raster_layers_with_checksums(rpack, raster_dir):
@@ -681,6 +720,22 @@ def test_bad_raster_entries_are_pack_errors(tmp_path, raster_dir, old, new, mess
         redline.load_pack(folder)
     run = CliRunner().invoke(cli, ["pack", "check", str(folder)])
     assert run.exit_code == 2 and "Traceback" not in run.output
+
+
+def test_values_missing_from_the_legend_are_named_undefined(tmp_path, raster_dir):
+    folder = shutil.copytree(raster_dir, tmp_path / "p")
+    catalog = folder / "catalog.toml"
+    line = '4 = { code = "20", zh = "建设用地", en = "built-up" }\n'
+    catalog.write_text(catalog.read_text(encoding="utf-8").replace(line, "", 1), encoding="utf-8")
+    pack = redline.load_pack(folder)
+    footprint = FOOTPRINTS["four_cells_corner"]
+    rows = land(redline.screen(make([footprint]), pack), "lc")
+    by_value, *_ = expected_cells(footprint, pack.layer("lc").path)
+    assert len(rows) == 4 and set(rows["value"]) == set(by_value) == {1.0, 2.0, 3.0, 4.0}
+    four = rows[rows["value"] == 4.0].iloc[0]
+    assert (four.code, four.name_zh, four.name_en) == (None, "未定义值 4", "undefined value 4")
+    assert four.area_m2 == pytest.approx(by_value[4.0], rel=1e-5)
+    assert set(rows.loc[rows["value"] != 4.0, "name_zh"]) == {"耕地", "林地", "草地"}
 
 
 def test_rotated_raster_is_refused(tmp_path, raster_dir):

@@ -101,6 +101,8 @@ _VERDICTS = ("clear", "attention", "restricted", "prohibited")
 #: Coverage fractions (and line lengths in m) at or below this are round-off, e.g. a
 #: footprint drawn on cell edges and moved through lon/lat grazes its neighbours.
 _DUST = 1e-6
+#: GDAL block cache (MB) while raster windows are read.
+_BLOCK_CACHE_MB = 32
 
 
 # ------------------------------------------------------------------------ catalog
@@ -606,6 +608,66 @@ def measure_rasters(footprints: gpd.GeoDataFrame, pack: Pack, *, id_column: str 
     return out
 
 
+def project_columns(project_ids: pd.Series, land_cover: pd.DataFrame | None,
+                    terrain: pd.DataFrame | None) -> dict[str, list[list[dict[str, Any]]]]:
+    """Per-project ``land_cover`` and ``terrain`` lists for the projects frame.
+
+    Each entry is the project's rows of :data:`LAND_COVER_COLUMNS` (or
+    :data:`TERRAIN_COLUMNS`) as plain dicts without ``project_id``, in table order; an
+    empty list when the pack has no such layer or the project was not measured. These
+    are the columns ``land_cover`` and ``terrain`` of ``Result.projects``.
+    """
+    out = {}
+    for name, table in (("land_cover", land_cover), ("terrain", terrain)):
+        grouped: dict[str, list[dict[str, Any]]] = {}
+        if table is not None and len(table):
+            records = table.drop(columns="project_id").astype(object).where(table.notna(), None)
+            for pid, record in zip(table["project_id"], records.to_dict("records"), strict=True):
+                grouped.setdefault(pid, []).append(record)
+        out[name] = [grouped.get(pid, []) for pid in project_ids]
+    return out
+
+
+def land_cover_wide(land_cover: pd.DataFrame, *, lang: str = "zh",
+                    amount: str = "area_m2") -> pd.DataFrame:
+    """The land-cover table as one row per project and one column per class.
+
+    For summary sheets and batch tables (占地类型 columns). Columns are the class names
+    (``layer/name`` when there are several land-cover layers) in legend order, then
+    the no-data and outside-the-raster parts; cells hold ``amount`` (``area_m2``,
+    ``length_m`` or ``share_pct``), 0 where the project has none of a class.
+
+    Parameters
+    ----------
+    land_cover
+        ``Result.land_cover`` or ``measure_rasters(...).land_cover``.
+    lang
+        ``zh`` or ``en`` class names.
+    amount
+        The column to spread.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``project_id``, in the order projects first appear.
+    """
+    if land_cover is None or len(land_cover) == 0:
+        return pd.DataFrame(index=pd.Index([], name="project_id"))
+    name = land_cover["name_en" if lang == "en" else "name_zh"]
+    several = land_cover["layer"].nunique() > 1
+    column = (land_cover["layer"] + "/" + name) if several else name
+    order = land_cover.assign(_column=column, _part=land_cover["part"].map(
+        {"class": 0, "nodata": 1, "outside": 2}))
+    order = order.sort_values(["_part", "layer", "value"], kind="stable")
+    columns = list(dict.fromkeys(order["_column"]))
+    projects = list(dict.fromkeys(land_cover["project_id"]))
+    wide = order.pivot_table(index="project_id", columns="_column", values=amount,
+                             aggfunc="sum", fill_value=0.0)
+    wide = wide.reindex(index=projects, columns=columns, fill_value=0.0)
+    wide.columns.name = None
+    return wide
+
+
 def _sizes(projects: gpd.GeoDataFrame, rows: np.ndarray, lonlat: np.ndarray, dims: np.ndarray,
            pack: Pack) -> np.ndarray:
     """Area (m²) of polygons, length (m) of lines, 1 for points: what shares refer to."""
@@ -656,7 +718,9 @@ def _measure(layer: RasterLayer, lonlat: np.ndarray, dims: np.ndarray) -> _Measu
     if len(order) == 0:  # nothing reaches the raster
         return out
     pad = 1 if layer.kind == "terrain" else 0
-    with rasterio.open(layer.path) as ds:
+    # Each window is read once: GDAL's block cache (5 % of RAM by default) would only hold
+    # decompressed blocks that are never asked for again.
+    with rasterio.Env(GDAL_CACHEMAX=_BLOCK_CACHE_MB), rasterio.open(layer.path) as ds:
         for start, end in zip(starts, [*starts[1:], len(order)], strict=True):
             members = order[start:end]
             window = _tile_window(grid, pieces[members], int(tile_id[members[0]]), tile, pad)
@@ -808,14 +872,16 @@ def _land_cover_rows(layer: RasterLayer, m: _Measured, ids: np.ndarray, dims: np
     owner = by_value["owner"].to_numpy(int)
     value = by_value["value"].to_numpy(float)
     amount = by_value["amount"].to_numpy(float)
-    entries = [layer.legend.get(v) for v in value]
-    undefined = [(f"未定义值 {_number_text(v)}", f"undefined value {_number_text(v)}")
-                 for v in value]
+    # Legend entries per distinct value (values without one are named "undefined value …").
+    distinct, inverse = np.unique(value, return_inverse=True)
+    entries = [layer.legend.get(v) or LegendEntry(
+        v, None, f"未定义值 {_number_text(v)}", f"undefined value {_number_text(v)}")
+        for v in distinct.tolist()]
     classes = pd.DataFrame({
         "owner": owner, "part": "class", "value": value,
-        "code": [e.code if e else None for e in entries],
-        "name_zh": [e.name_zh if e else u[0] for e, u in zip(entries, undefined, strict=True)],
-        "name_en": [e.name_en if e else u[1] for e, u in zip(entries, undefined, strict=True)],
+        "code": np.array([e.code for e in entries], dtype=object)[inverse],
+        "name_zh": np.array([e.name_zh for e in entries], dtype=object)[inverse],
+        "name_en": np.array([e.name_en for e in entries], dtype=object)[inverse],
         "amount": amount,
     })
     outside = np.clip(total - m.covered - m.nodata, 0, None)

@@ -19,6 +19,7 @@ import pandas as pd
 from .. import access
 from ..engine import Screening
 from ..projects import text_column
+from ..raster import project_columns
 from ..result import Result
 from .ruleset import SEVERITY, VERDICTS, Rule, Ruleset
 
@@ -89,6 +90,7 @@ def decide(screening: Screening, ruleset: Ruleset, *, on: dt.date | None = None,
                            for bad, s in zip(failed, project_severity, strict=True)],
                           index=projects.index, dtype=object),
         admin=_admin_lists(admin, projects),
+        **project_columns(projects["project_id"], screening.land_cover, screening.terrain),
     )
     return Result(projects=projects, findings=findings, pack=screening.pack, ruleset=ruleset,
                   settings=screening.settings, generated_at=generated_at or _now(),
