@@ -252,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=10_000, help="raster width = height (cells)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench-out" / "raster")
     parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs per method (alternating); the median time is printed")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -291,19 +293,26 @@ def main(argv: list[str] | None = None) -> int:
         tiled = ds.block_shapes[0]
     print(f"raster: {cells:,} cells ({cells / 1e8:.2f}·10^8), blocks {tiled}, COG, "
           f"{raster.stat().st_size / 1e6:.0f} MB; footprints: {args.footprints:,}")
+    runs: dict[str, list[dict]] = {}
+    for _ in range(args.repeat):  # methods alternate, so that load on the machine hits all
+        for method in args.methods.split(","):
+            run = subprocess.run([sys.executable, __file__, "--child", method, "--out",
+                                  str(args.out), "--footprints", str(args.footprints)],
+                                 capture_output=True, text=True, check=False)
+            if run.returncode:
+                print(f"{method}: failed\n{run.stderr[-2000:]}")
+                continue
+            runs.setdefault(method, []).append(json.loads(run.stdout.strip().splitlines()[-1]))
     results = {}
-    for method in args.methods.split(","):
-        run = subprocess.run([sys.executable, __file__, "--child", method, "--out", str(args.out),
-                              "--footprints", str(args.footprints)],
-                             capture_output=True, text=True, check=False)
-        if run.returncode:
-            print(f"{method}: failed\n{run.stderr[-2000:]}")
-            continue
-        results[method] = json.loads(run.stdout.strip().splitlines()[-1])
+    for method, done in runs.items():
+        results[method] = {**done[0], "seconds": float(np.median([r["seconds"] for r in done])),
+                           "peak_mb": max(r["peak_mb"] for r in done),
+                           "growth_mb": max(r["growth_mb"] for r in done)}
     if not results:
         return 1
     ref = results.get("redline")
-    print(f"\n{'method':<17}{'seconds':>8}{'footprints/s':>14}{'peak RSS MB':>13}"
+    print(f"\nmedian of {args.repeat} run(s) per method; peak RSS: the highest run")
+    print(f"{'method':<17}{'seconds':>8}{'footprints/s':>14}{'peak RSS MB':>13}"
           f"{'(growth)':>10}{'time vs redline':>17}{'area error median / p95 / max':>34}")
     for method, r in results.items():
         ratio = f"{r['seconds'] / ref['seconds']:.2f}×" if ref else "—"
