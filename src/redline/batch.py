@@ -66,6 +66,7 @@ from .pack import Pack, load_pack
 from .projects import PROJECT_KINDS, make_projects
 from .result import ILLUSTRATIVE_NOTE, Result
 from .rules import decide, load_ruleset
+from .rules.catalog import catalog_rules
 from .rules.ruleset import VERDICTS
 from .settings import DEFAULT, Settings
 
@@ -124,7 +125,8 @@ class Runner:
     def __init__(self, config: RunConfig, pack: Pack | None = None) -> None:
         self.config = config
         self.pack = pack if pack is not None else load_pack(config.pack_dir)
-        self.ruleset = load_ruleset(self.pack.rules_path, *config.rules_files)
+        self.ruleset = load_ruleset(self.pack.rules_path, *config.rules_files,
+                                    catalog=catalog_rules(self.pack))
         self.on = dt.date.fromisoformat(config.on)
 
     def screen(self, projects: gpd.GeoDataFrame) -> tuple[pa.Table, pa.Table]:
@@ -305,7 +307,7 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path, *,
               "industry": industry, "project_types": tuple(project_types),
               "industry_field": industry_field, "kind_field": kind_field,
               "region": tuple(float(v) for v in loaded.bounds)}
-    ruleset = load_ruleset(loaded.rules_path, *rules)
+    ruleset = load_ruleset(loaded.rules_path, *rules, catalog=catalog_rules(loaded))
     plan = {
         "schema": SCHEMA, "redline": __version__, "on": on.isoformat(), "lang": lang,
         "chunk_size": chunk_size, "inputs": [s.describe() for s in sources],
@@ -526,7 +528,9 @@ def _write_reports(result: Result, folder: Path, formats: Sequence[str], lang: s
                      pack=result.pack, ruleset=result.ruleset, settings=result.settings,
                      generated_at=result.generated_at, rules_in_force_on=result.rules_in_force_on,
                      clauses=None if result.clauses is None else
-                     result.clauses[result.clauses["project_id"] == pid])
+                     result.clauses[result.clauses["project_id"] == pid],
+                     land_cover=None if result.land_cover is None else result.land_cover_of(pid),
+                     terrain=None if result.terrain is None else result.terrain_of(pid))
         write_outputs(one, folder / _safe_name(pid), formats, lang=lang)
 
 

@@ -85,7 +85,9 @@ def compile_pack(path: str | Path | None = None) -> Path:
     folder, catalog_file = _locate(path)
     _, specs = _parse_catalog(load_toml(catalog_file, error=PackError), folder, [])
     tables = [file_checksum(s.path) for s in specs if s.kind in KINDS and KINDS[s.kind].table]
-    return _write(pack, _key([layer.sha256 for layer in pack.layers] + tables,
+    rasters = [file_checksum(s.path) for s in specs if s.kind in KINDS
+               and KINDS[s.kind].dim is None and not KINDS[s.kind].table]
+    return _write(pack, _key([layer.sha256 for layer in pack.layers] + tables + rasters,
                              pack.catalog_sha256))
 
 
@@ -114,16 +116,18 @@ def cached_pack(folder: Path, catalog_file: Path) -> Pack | None:
     raw = load_toml(catalog_file, error=PackError)
     meta, specs = _parse_catalog(raw, folder, [])
     tables = [s for s in specs if s.kind in KINDS and KINDS[s.kind].table]
+    rasters = [s for s in specs if s.kind in KINDS and KINDS[s.kind].dim is None
+               and not KINDS[s.kind].table]
     specs = [s for s in specs if s.kind in KINDS and KINDS[s.kind].dim is not None]
     catalog_sha = file_checksum(catalog_file)
     try:
-        checksums = [file_checksum(spec.path) for spec in [*specs, *tables]]
+        checksums = [file_checksum(spec.path) for spec in [*specs, *tables, *rasters]]
     except OSError:
         return None  # a source is missing: let the normal load report it
     key = _key(checksums, catalog_sha)
     if manifest.get("key") == key:
         try:
-            return _read(folder, meta, specs, tables, manifest, catalog_sha)
+            return _read(folder, meta, specs, tables, rasters, manifest, catalog_sha)
         except (OSError, ValueError, KeyError, pa.ArrowException):
             pass  # damaged or half-replaced: rebuild below
     pack = load_pack(folder, use_cache=False)
@@ -207,7 +211,7 @@ def _storable(zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def _read(folder: Path, meta: dict, specs: list[LayerSpec], table_specs: list[LayerSpec],
-          manifest: dict, catalog_sha: str) -> Pack:
+          raster_specs: list[LayerSpec], manifest: dict, catalog_sha: str) -> Pack:
     cache = folder / CACHE_DIR
     by_id = {entry["id"]: entry for entry in manifest["layers"]}
     layers = []
@@ -233,7 +237,13 @@ def _read(folder: Path, meta: dict, specs: list[LayerSpec], table_specs: list[La
     tables: dict = {}
     for spec in table_specs:
         tables.update(_load_table(spec, []))
-    pack = Pack(folder, meta, layers, issues, catalog_sha, tables)
+    rasters = []
+    if raster_specs:  # rasters are read window by window from their files: only opened here
+        from .raster import load_raster_layer
+
+        pack_crs = meta.get("crs", "EPSG:4490")
+        rasters = [load_raster_layer(spec, pack_crs, []) for spec in raster_specs]
+    pack = Pack(folder, meta, layers, issues, catalog_sha, tables, rasters=rasters)
     if manifest.get("unions"):
         unions = gpd.read_parquet(cache / manifest["unions"])
         for layer_id, union in zip(unions["layer"], unions.geometry.values, strict=True):

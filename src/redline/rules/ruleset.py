@@ -28,7 +28,7 @@ _EXTRA_KINDS = ("coverage",)
 
 _RULE_KEYS = {"id", "layer_kinds", "zone_classes", "project_kinds", "relations", "industries",
               "exclude_industries", "project_types", "verdict", "message", "basis", "supersedes",
-              "disabled", "note"}
+              "disabled", "note", "layers"}
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,8 @@ class Rule:
     supersedes: tuple[str, ...] = ()
     note: str = ""
     source: str = ""
+    #: Layer ids the rule is limited to (empty: any layer of its kinds).
+    layers: tuple[str, ...] = ()
 
     def message(self, lang: str = "zh") -> str:
         """The rule's message in ``zh`` or ``en``."""
@@ -151,13 +153,16 @@ def national_rules_path() -> Path:
     return Path(str(resources.files("redline.rules") / "national.toml"))
 
 
-def load_ruleset(*extra: str | Path | None) -> Ruleset:
+def load_ruleset(*extra: str | Path | None, catalog: Any = None) -> Ruleset:
     """Load the national ruleset and merge the given files over it, in order.
 
     Parameters
     ----------
     *extra
         Ruleset files (``None`` entries are skipped).
+    catalog
+        Rules a pack's catalog implies (:class:`redline.rules.catalog.CatalogRules`),
+        merged right after the national ruleset, so that the files can override them.
 
     Returns
     -------
@@ -171,31 +176,36 @@ def load_ruleset(*extra: str | Path | None) -> Ruleset:
     paths = [national_rules_path(), *(Path(p) for p in extra if p)]
     try:  # parsed once per process while the files stay the same (screening one project
         # against a loaded pack should not re-read the TOML every call)
-        key = tuple((str(p.resolve()), p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
+        key = (tuple((str(p.resolve()), p.stat().st_mtime_ns, p.stat().st_size) for p in paths),
+               None if catalog is None else (str(catalog.path), catalog.sha256, catalog.id,
+                                             catalog.version, len(catalog.rules)))
     except OSError:
         key = None
-    if key is not None and key in _LOADED:
-        cached = _LOADED[key]
-        return Ruleset(list(cached.rules), [dict(f) for f in cached.files],
-                       {k: dict(v) for k, v in cached.industry_groups.items()})
-    ruleset = _load_ruleset(paths)
-    if key is not None:
+    if key is None or key not in _LOADED:
+        ruleset = _load_ruleset(paths[0], catalog, paths[1:])
+        if key is None:
+            return ruleset
         _LOADED.clear()
         _LOADED[key] = ruleset
-        return Ruleset(list(ruleset.rules), [dict(f) for f in ruleset.files],
-                       {k: dict(v) for k, v in ruleset.industry_groups.items()})
-    return ruleset
+    cached = _LOADED[key]
+    return Ruleset(list(cached.rules), [dict(f) for f in cached.files],
+                   {k: dict(v) for k, v in cached.industry_groups.items()})
 
 
 _LOADED: dict[tuple, Ruleset] = {}
 
 
-def _load_ruleset(paths: list[Path]) -> Ruleset:
+def _load_ruleset(national: Path, catalog: Any, extra: list[Path]) -> Ruleset:
     merged: dict[str, Rule] = {}
     disabled: set[str] = set()
     groups: dict[str, dict[str, Any]] = {}
     files = []
-    for path in paths:
+    for path in (national, catalog, *extra):
+        if not isinstance(path, Path):  # the pack catalog's rules, right after the national
+            if path is not None and path.rules:
+                files.append(path.file_entry())
+                merged.update((rule.id, rule) for rule in path.rules)
+            continue
         raw = load_toml(path, error=RulesError)
         head = raw.get("ruleset", {})
         if not head.get("id") or not head.get("version"):
@@ -284,7 +294,7 @@ def _parse_rule(entry: dict[str, Any], path: Path) -> Rule:
         project_kinds=strings("project_kinds", PROJECT_KINDS),
         industries=strings("industries"), exclude_industries=strings("exclude_industries"),
         project_types=strings("project_types"), supersedes=strings("supersedes"),
-        note=str(entry.get("note", "")), source=str(path),
+        note=str(entry.get("note", "")), source=str(path), layers=strings("layers"),
     )
 
 
