@@ -277,3 +277,26 @@ def test_cli_batch(inputs, pack_dir, tmp_path):
                                        "--chunk-size", "25", "--resume", "--fail-on", "prohibited",
                                        "--quiet"])
     assert failing.exit_code == 1
+
+
+def test_few_projects_use_local_edges_with_the_same_findings(inputs, pack_dir, monkeypatch):
+    from redline import engine
+
+    projects = redline.read_projects(inputs).iloc[:12]
+    local_pack = redline.load_pack(pack_dir)
+    local = pd.concat([redline.screen(projects.iloc[[i]], local_pack).findings
+                       for i in range(len(projects))], ignore_index=True)
+    assert not any("edges" in layer.__dict__ for layer in local_pack.layers)  # never built
+    monkeypatch.setattr(engine, "_LOCAL_EDGE_ZONES", 0)
+    wide_pack = redline.load_pack(pack_dir)
+    wide = redline.screen(projects, wide_pack).findings
+    assert any("edges" in layer.__dict__ for layer in wide_pack.layers)
+    columns = ["project_id", "layer", "zone_id", "relation"]
+    a = local.sort_values(columns, na_position="first").reset_index(drop=True)
+    b = wide.sort_values(columns, na_position="first").reset_index(drop=True)
+    assert a[columns].fillna("").equals(b[columns].fillna(""))
+    assert np.allclose(a["overlap_m2"].to_numpy(float), b["overlap_m2"].to_numpy(float),
+                       equal_nan=True, rtol=1e-12)
+    assert np.allclose(a["distance_m"].to_numpy(float), b["distance_m"].to_numpy(float),
+                       equal_nan=True, rtol=1e-12)
+    assert (a["relation"] == "near").any()

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ._edges import EdgeIndex
 from ._network import RiverNetwork
 from .crs import CGCS2000, geodesic_distance, geodesic_length
 from .geometry import keep_dimension
@@ -174,23 +175,50 @@ def _hit_pairs(ctx: _Context, layer: Layer) -> dict[str, np.ndarray]:
     ip = rows[ip]
     nz = np.int64(len(layer.metric))
     key = ip.astype(np.int64) * nz + iz
-    edges = layer.edges
+    edges = _edges_near(layer, np.unique(iz))
     ep, ei = edges.tree.query(geoms)
     meets = shapely.intersects(edges.pieces[ei], geoms[ep])
     crossing = np.isin(key, rows[ep[meets]].astype(np.int64) * nz + edges.owner[ei[meets]])
 
+    _prepare(layer, iz)
     zpoly = layer.dims[iz] == 2
     inside = np.zeros(len(ip), dtype=bool)
     partly = np.zeros(len(ip), dtype=bool)
     clear = ~crossing & zpoly
-    partly[clear], inside[clear] = _parts_inside(ctx, ip[clear], layer.prepared[iz[clear]])
+    partly[clear], inside[clear] = _parts_inside(ctx, ip[clear], layer.metric[iz[clear]])
     hit = crossing | partly
     covered = inside.copy()
     edge = crossing & zpoly  # crosses the boundary, or lies inside touching it
-    covered[edge] = shapely.covers(layer.prepared[iz[edge]], ctx.metric[ip[edge]])
+    covered[edge] = shapely.covers(layer.metric[iz[edge]], ctx.metric[ip[edge]])
     # Group the pairs by zone, so that each prepared zone stays hot in cache.
     order = np.lexsort((ip[hit], iz[hit]))
     return {"ip": ip[hit][order], "iz": iz[hit][order], "covered": covered[hit][order]}
+
+
+#: Up to this many candidate zones, edges are cut for them alone (one project against a
+#: big pack should not index every boundary of the layer); beyond, the layer's index.
+_LOCAL_EDGE_ZONES = 64
+
+
+def _edges_near(layer: Layer, zones: np.ndarray) -> EdgeIndex:
+    """Boundary pieces of ``zones`` (indices into the layer): the layer's whole edge index,
+    or, for a few zones when that index is not built yet, theirs alone (owners = layer indices).
+    """
+    if "edges" in layer.__dict__ or len(zones) > _LOCAL_EDGE_ZONES:
+        return layer.edges
+    key = zones.tobytes()
+    last = layer.__dict__.get("_local_edges")
+    if last is None or last[0] != key:  # the same zones again (a project re-screened): reuse
+        local = EdgeIndex.build(layer.metric[zones])
+        last = layer.__dict__["_local_edges"] = (
+            key, EdgeIndex(local.pieces, zones[local.owner].astype(np.int64)))
+    return last[1]
+
+
+def _prepare(layer: Layer, zones: np.ndarray) -> None:
+    """Prepare (GEOS indexes) the zones about to be tested; prepared zones stay so."""
+    if "prepared" not in layer.__dict__ and len(zones):
+        shapely.prepare(layer.metric[np.unique(zones)])
 
 
 def _parts_inside(ctx: _Context, rows: np.ndarray, zones: np.ndarray
@@ -219,7 +247,8 @@ def _screen_layer(ctx: _Context, layer: Layer, pairs: dict[str, np.ndarray] | No
     pairs = pairs or _hit_pairs(ctx, layer)
     live = ctx.usable[pairs["ip"]]  # coverage may have dropped projects since
     ip, iz, covered = pairs["ip"][live], pairs["iz"][live], pairs["covered"][live]
-    pg, zg = ctx.metric[ip], layer.prepared[iz]
+    _prepare(layer, iz)
+    pg, zg = ctx.metric[ip], layer.metric[iz]
     zdim = layer.dims[iz]
     n = len(ip)
     zpoly = zdim == 2
@@ -296,9 +325,9 @@ def _near_pairs(ctx: _Context, layer: Layer, rows: np.ndarray, hit_keys: np.ndar
     s = ctx.settings
     within_m = s.buffer_m if within_m is None else within_m
     reach = within_m * 1.01 + 1.0
-    edges = layer.edges
     b = shapely.bounds(ctx.metric[rows])
     boxes = shapely.box(b[:, 0] - reach, b[:, 1] - reach, b[:, 2] + reach, b[:, 3] + reach)
+    edges = _edges_near(layer, np.unique(layer.tree.query(boxes)[1]))
     ie, jp = edges.tree.query(boxes)[::-1]
     if len(ie) == 0:
         return None
