@@ -256,6 +256,14 @@ def test_access_list_findings_in_batch_use_the_industry_field(tmp_path):
     assert len(got) == len(want) > 0
     assert sorted(got["clause_id"]) == sorted(want["clause_id"])
     assert got["clause_text"].notna().all() and (got["clause_row"] > 0).all()
+    # Land cover and terrain from the pack's rasters, per project, as Result's tables.
+    cover = expected.land_cover_of("P15")
+    got_cover = projects.loc["P15", "land_cover"]
+    assert [c["code"] for c in got_cover] == cover["code"].tolist() and len(got_cover) > 0
+    assert [c["area_m2"] for c in got_cover] == pytest.approx(cover["area_m2"].tolist())
+    terrain = expected.terrain_of("P16")
+    got_terrain = projects.loc["P16", "terrain"]
+    assert got_terrain[0]["elevation_mean"] == pytest.approx(terrain["elevation_mean"].iloc[0])
     # Per-project reports are the result document of that project alone.
     report = json.loads((tmp_path / "out" / "reports" / "P15" / "result.json").read_text("utf-8"))
     alone = expected.to_dict()["projects"][0]

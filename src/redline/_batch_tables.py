@@ -31,6 +31,12 @@ ADMIN_TYPE = pa.list_(pa.struct([("code", _TEXT), ("name", _TEXT)]))
 UNIT_TYPE = pa.list_(pa.struct([("code", _TEXT), ("name", _TEXT), ("class", _TEXT),
                                 ("overlap_pct", _NUMBER)]))
 TEXT_LIST = pa.list_(_TEXT)
+LAND_COVER_TYPE = pa.list_(pa.struct([
+    ("layer", _TEXT), ("part", _TEXT), ("value", _NUMBER), ("code", _TEXT), ("name", _TEXT),
+    ("area_m2", _NUMBER), ("length_m", _NUMBER), ("share_pct", _NUMBER)]))
+_TERRAIN_NUMBERS = ("elevation_min", "elevation_mean", "elevation_max", "slope_min_deg",
+                    "slope_mean_deg", "slope_max_deg", "covered_pct")
+TERRAIN_TYPE = pa.list_(pa.struct([("layer", _TEXT)] + [(n, _NUMBER) for n in _TERRAIN_NUMBERS]))
 
 PROJECT_FIELDS = [
     ("project_id", _TEXT), ("name", _TEXT), ("kind", _TEXT), ("source", _TEXT),
@@ -39,6 +45,8 @@ PROJECT_FIELDS = [
     ("control_units", UNIT_TYPE), ("verdict", _TEXT), ("reasons", TEXT_LIST),
     ("findings", pa.int32()), ("warnings", TEXT_LIST), ("errors", TEXT_LIST),
     ("error", _TEXT), ("land_use", _TEXT), ("pollutants", TEXT_LIST),
+    # raster layers of the pack (empty lists when it has none)
+    ("land_cover", LAND_COVER_TYPE), ("terrain", TERRAIN_TYPE),
 ]
 FINDING_FIELDS = [
     ("project_id", _TEXT), ("layer", _TEXT), ("kind", _TEXT), ("zone_id", _TEXT),
@@ -121,6 +129,8 @@ def result_tables(result: Result, lang: str = "zh") -> tuple[pa.Table, pa.Table]
         "land_use": pa.array(_text(_column(projects, "land_use")), _TEXT),
         "pollutants": pa.array([list(v) if isinstance(v, list | tuple) else []
                                 for v in _column(projects, "pollutants")], TEXT_LIST),
+        "land_cover": _raster_lists(result.land_cover, ids, LAND_COVER_TYPE, lang),
+        "terrain": _raster_lists(result.terrain, ids, TERRAIN_TYPE, lang),
     }
     basis = "basis_en" if lang == "en" else "basis"
     message = "message_en" if lang == "en" else "message_zh"
@@ -150,6 +160,26 @@ def result_tables(result: Result, lang: str = "zh") -> tuple[pa.Table, pa.Table]
     finding_columns["geometry"] = _wkb(findings.geometry.values.to_numpy())
     return (pa.table(columns, schema=project_schema),
             pa.table(finding_columns, schema=finding_schema))
+
+
+def _raster_lists(table: pd.DataFrame | None, ids: np.ndarray, kind: pa.DataType,
+                  lang: str) -> pa.Array:
+    """Per project, its rows of ``Result.land_cover`` / ``Result.terrain`` as a list of structs."""
+    n = len(ids)
+    fields = list(kind.value_type)
+    if table is None or len(table) == 0:
+        return _lists(np.empty(0, dtype=np.int64), pa.array([], pa.struct(fields)), n)
+    position = pd.Index(ids).get_indexer(table["project_id"].to_numpy(dtype=object))
+    table = table.assign(name=table["name_en" if lang == "en" else "name_zh"]) \
+        if "name_zh" in table.columns else table
+    arrays = []
+    for f in fields:
+        values = table[f.name]
+        if pa.types.is_floating(f.type):
+            arrays.append(pa.array(pd.to_numeric(values).to_numpy(float), f.type, from_pandas=True))
+        else:
+            arrays.append(pa.array(_text(values), f.type))
+    return _lists(position, pa.StructArray.from_arrays(arrays, fields=fields), n)
 
 
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:
