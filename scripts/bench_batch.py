@@ -606,9 +606,8 @@ def report(results: list[dict]) -> None:
             def ratio(base, s=s):
                 return f"{base / s:.2f}" if base else "—"
             print(f"| {method} | {s:.3f} | {r['footprints'] / s:,.0f} | {row['peak_rss_mb']:,.0f} | "
-                  f"{s / floor:.2f} | {ratio(gpdo)} | {ratio(duck)} | "
-                  f"{row.get('area_rel_diff', 0):.1e} | {row['outfalls_inside']} |"
-                  if floor else f"| {method} | {s:.3f} |")
+                  f"{f'{s / floor:.2f}' if floor else '—'} | {ratio(gpdo)} | {ratio(duck)} | "
+                  f"{row.get('area_rel_diff', 0):.1e} | {row['outfalls_inside']} |")
 
 
 if __name__ == "__main__":
