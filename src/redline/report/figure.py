@@ -168,6 +168,11 @@ def safe_name(project_id: Any) -> str:
 # ----------------------------------------------------------------------------- drawing
 
 
+def has_cjk(text: str) -> bool:
+    """True when ``text`` holds CJK characters or punctuation (U+2E80 and up)."""
+    return any(ord(ch) >= 0x2E80 for ch in text)
+
+
 class _Text:
     """Text for the figure: Chinese only when a font can draw it."""
 
@@ -176,7 +181,7 @@ class _Text:
 
     def __call__(self, value: Any, fallback: str = "") -> str:
         value = "" if value is None else str(value)
-        if self.cjk or value.isascii():
+        if self.cjk or not has_cjk(value):
             return value
         return fallback
 

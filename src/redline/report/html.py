@@ -74,7 +74,7 @@ def render_html(result: Result, *, lang: str = "zh", basemap: str = "osm",
     webmap = None
     if interactive:
         m = make_map(result, lang=lang, basemap=basemap, tianditu_key=tianditu_key,
-                     offline=offline, height="100%")
+                     offline=offline, height="100%", collapsed_layers=True)
         webmap = map_parts(m)
     pictures: dict[str, str | None] = {}
     bounds: dict[str, list | None] = {}

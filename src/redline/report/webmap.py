@@ -67,7 +67,8 @@ _LABELS_FROM_ZOOM = 14
 
 def make_map(result: Result, *, project_id: str | None = None, lang: str = "zh",
              basemap: str = "osm", tianditu_key: str | None = None, offline: bool = False,
-             margin_m: float | None = None, height: str = "100%") -> folium.Map:
+             margin_m: float | None = None, height: str = "100%",
+             collapsed_layers: bool = False) -> folium.Map:
     """Build the interactive map of a screening result.
 
     Parameters
@@ -91,6 +92,8 @@ def make_map(result: Result, *, project_id: str | None = None, lang: str = "zh",
         1.5 km).
     height
         CSS height of the map element.
+    collapsed_layers
+        Fold the list of layers into a button (for small maps embedded in a page).
 
     Returns
     -------
@@ -133,7 +136,8 @@ def make_map(result: Result, *, project_id: str | None = None, lang: str = "zh",
                   **({"radius": _POINT_RADIUS} if layer.kind == "intake" else {})}
                  for s, z in zip(style_of, zones.itertuples(index=False), strict=True)]
         show = zone_style(layer.kind, None).show
-        _geojson(m, shift(zones.geometry.values.to_numpy()), props, title, show=show)
+        _geojson(m, shift(zones.geometry.values.to_numpy()), props, title, show=show,
+                 css_class=f"rl-zone rl-{layer.kind}")
         entries = legend_entries(layer.kind, zones["zone_class"], lang) if len(zones) else []
         legend += [(_swatch(s, line=layer.kind in ("river", "admin")), html.escape(text))
                    for text, s in entries]
@@ -145,7 +149,7 @@ def make_map(result: Result, *, project_id: str | None = None, lang: str = "zh",
     bounds = _bounds(shift(geoms[has_geom])) if has_geom.any() else _bounds(
         shift(np.array([shapely.box(*result.pack.bounds)])))
     m.fit_bounds(bounds, padding=(20, 20), max_zoom=17)
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    folium.LayerControl(collapsed=collapsed_layers, position="topright").add_to(m)
     _Extras(legend, _banner(result, lang), _note(result, lang, gcj), lang).add_to(m)
     return m
 
@@ -181,11 +185,12 @@ def _features(geoms: np.ndarray, props: list[dict]) -> dict:
 
 
 def _geojson(m: folium.Map, geoms: np.ndarray, props: list[dict], name: str, *,
-             show: bool = True) -> None:
+             css_class: str, show: bool = True) -> None:
+    # className reaches every path Leaflet draws for the collection (for styling and tests)
     folium.GeoJson(
         _features(geoms, props), name=html.escape(name), show=show, overlay=True, control=True,
-        marker=folium.CircleMarker(radius=_POINT_RADIUS, fill=True),
-        on_each_feature=JsCode("redline.feature"), zoom_on_click=False,
+        marker=folium.CircleMarker(radius=_POINT_RADIUS, fill=True, className=css_class),
+        on_each_feature=JsCode("redline.feature"), zoom_on_click=False, className=css_class,
     ).add_to(m)
 
 
@@ -238,7 +243,8 @@ def _add_projects(m: folium.Map, result: Result, projects, shift, lang: str) -> 
         props.append({"style": style, "popup": popup,
                       "tip": html.escape(f"{row.project_id} {row.name or ''} · {verdict}"),
                       "radius": _POINT_RADIUS + 2})
-    _geojson(m, shift(projects.geometry.values.to_numpy()), props, t("overlay_projects", lang))
+    _geojson(m, shift(projects.geometry.values.to_numpy()), props, t("overlay_projects", lang),
+             css_class="rl-project")
 
 
 def _add_findings(m: folium.Map, result: Result, projects, shift, lang: str) -> list[tuple[str, str]]:
@@ -269,7 +275,8 @@ def _add_findings(m: folium.Map, result: Result, projects, shift, lang: str) -> 
             else:
                 prop["label"] = html.escape(text)
             props.append(prop)
-        _geojson(m, shift(rows.geometry.values.to_numpy()), props, t(key, lang), show=show)
+        _geojson(m, shift(rows.geometry.values.to_numpy()), props, t(key, lang), show=show,
+                 css_class="rl-" + key.removeprefix("overlay_"))
         if key == "overlay_pieces":
             for verdict in dict.fromkeys(rows["verdict"]):
                 legend.append((_swatch(piece_style(verdict)),

@@ -109,7 +109,7 @@ def _project(doc, result: Result, v: ProjectView, lang: str,
 
     _heading(doc, _numbered(2, t("conclusion", lang), lang), 2)
     p = doc.add_paragraph()
-    _run(p, f"{t('verdict', lang)}{':' if lang == 'zh' else ': '}", bold=True)
+    _run(p, f"{t('verdict', lang)}:", bold=True)
     run = _run(p, f" {v.verdict_label} ", bold=True, size=14, color="FFFFFF")
     _shade_run(run, v.color.lstrip("#"))
     if v.errors:

@@ -127,7 +127,7 @@
         L.DomEvent.stop(e);
         active = false;
         button.classList.remove("rl-active");
-        map.getContainer().style.cursor = "";
+        map.getContainer().classList.remove("rl-measuring");
         if (zoomWasOn) { map.doubleClickZoom.enable(); }
         if (points.length) { show(true); }
       }
@@ -146,7 +146,9 @@
             clear();
             active = !active;
             button.classList.toggle("rl-active", active);
-            map.getContainer().style.cursor = active ? "crosshair" : "";
+            // while measuring, clicks go to the map, not to the zones under the pointer
+            map.getContainer().classList.toggle("rl-measuring", active);
+            map.closePopup();
             if (active) { map.doubleClickZoom.disable(); }
             else if (zoomWasOn) { map.doubleClickZoom.enable(); }
           });
