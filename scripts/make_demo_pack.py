@@ -19,7 +19,9 @@ staging folder and only replaces ``--out`` once every check has passed.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import math
+import re
 import shutil
 import sys
 import zipfile
@@ -29,6 +31,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import openpyxl
 import pyogrio
 import shapely
 from pyproj import Transformer
@@ -405,6 +408,7 @@ def build_scene(rng: np.random.Generator) -> Scene:
     build_farmland(rng, scene)
     reserve_p14(scene)
     build_admin(rng, scene)
+    reserve_access_sites(scene, normal)  # after every random draw: layers unchanged
     return scene
 
 
@@ -639,6 +643,45 @@ def build_admin(rng: np.random.Generator, scene: Scene) -> None:
          "HJZHGKDYMC": names, "ZHGKDYFL": unit_class.tolist()}, cells)
 
 
+ACCESS_SITES = (("P15", 20_000.0), ("P16", 10_000.0), ("P17", 15_000.0))
+
+
+def reserve_access_sites(scene: Scene, seat_normal: np.ndarray) -> None:
+    """P15-P17: footprints in the county-seat key unit 城区重点管控单元2, like P07.
+
+    Candidates lie on a 100 m grid in that unit inside the urban boundary; each site is
+    the free candidate nearest to P07 that is >= 600 m from every sensitive zone, the
+    farmland and the river, and >= 250 m from P07 and the sites already placed. Nothing
+    here draws random numbers, so the layers stay exactly as before.
+    """
+    units = scene.layers["control_unit"]
+    cell = units.geometry.values[list(units["HJZHGKDYMC"]).index(f"{COUNTY}城区重点管控单元2")]
+    room = cell.intersection(scene.layers["urban_boundary"].geometry.values[0]).buffer(-60.0)
+    shapely.prepare(room)
+    avoid = shapely.make_valid(np.concatenate([
+        scene.layers[name].geometry.values for name in
+        ("eco_redline", "water_source", "nature_reserve", "basic_farmland", "river", "intake")]))
+    anchor = scene.sites["P07"]
+    x0, y0, x1, y1 = room.bounds
+    xs, ys = np.meshgrid(np.arange(math.floor(x0 / 100) * 100, x1, 100.0),
+                         np.arange(math.floor(y0 / 100) * 100, y1, 100.0))
+    grid = np.column_stack([xs.ravel(), ys.ravel()])
+    order = np.lexsort((grid[:, 1], grid[:, 0],
+                        np.hypot(*(grid - np.asarray(anchor.centroid.coords[0])).T)))
+    taken = [anchor]
+    for key, area in ACCESS_SITES:
+        side = math.sqrt(area)
+        for centre in grid[order]:
+            site = rectangle(centre, side, side, seat_normal)
+            if (room.contains(site) and shapely.distance(avoid, site).min() >= 600.0
+                    and min(shapely.distance(t, site) for t in taken) >= 250.0):
+                scene.sites[key] = site
+                taken.append(site)
+                break
+        else:
+            raise RuntimeError(f"no room for {key} in the county-seat key unit")
+
+
 def _number_duplicates(names: list[str]) -> list[str]:
     """Append 1, 2, … to names that occur more than once, in order of appearance."""
     seen: dict[str, int] = {}
@@ -783,6 +826,19 @@ PROJECTS = (
     DemoProject("P14", "p14_factory_in_farmland", "某砖瓦厂", "C3031", "footprint",
                 "整体位于一块永久基本农田内(inside)→ 禁止",
                 "wholly inside one basic-farmland patch (inside) → prohibited"),
+    DemoProject("P15", "p15_chemical_in_key_unit", "某化学试剂厂", "C2661", "footprint",
+                "位于城区重点管控单元2,准入清单“禁止新建化工……项目”→ 禁止(准入清单)",
+                "in a key control unit whose access list bans new chemical plants "
+                "→ prohibited (access list)"),
+    DemoProject("P16", "p16_plating_in_key_unit", "某电镀加工厂", "C3360", "footprint",
+                "位于城区重点管控单元2,全县“禁止新建电镀项目(进入依法设立的电镀集中区的除外)”"
+                "等附条件条款 → 有条件(准入清单)",
+                "in a key control unit; the county bans new electroplating except in a "
+                "designated cluster (a conditional clause) → restricted (access list)"),
+    DemoProject("P17", "p17_bakery_in_key_unit", "某面包食品厂", "C1411", "footprint",
+                "位于城区重点管控单元2,准入清单条款均不针对食品制造(属“除……外”的例外)→ 未涉及",
+                "in a key control unit; no access-list clause targets food manufacturing "
+                "(it is an exception of one) → clear"),
 )
 
 
@@ -835,6 +891,115 @@ def write_projects(scene: Scene, out: Path) -> dict[str, BaseGeometry]:
             geometry=[geometry], crs=OUTPUT_CRS)
         write_geojson(frame, folder / f"{project.file}.geojson")
     return geometries
+
+
+# --------------------------------------------------------------------------------------
+# the access list (生态环境准入清单), illustrative
+# --------------------------------------------------------------------------------------
+ACCESS_TITLE = f"{COUNTY}生态环境准入清单(示意数据,非官方成果)"
+ACCESS_HEADER = ("序号", "环境管控单元编码", "环境管控单元名称", "管控单元分类", "适用范围",
+                 "空间布局约束", "污染物排放管控", "环境风险防控", "资源开发效率要求")
+# (code, name, class, scope, spatial layout, pollutant discharge, risk, resource efficiency);
+# cells hold numbered clauses as published lists do. Wording is illustrative.
+ACCESS_ROWS = (
+    ("", "", "", "全省(示意)",
+     "1.禁止新建、扩建不符合国家产业政策的落后生产工艺装备和产品项目。\n"
+     "2.严格控制新建“两高”项目,确需建设的须落实产能、能耗和主要污染物排放减量替代。\n"
+     "3.新建化工、石化项目须进入依法合规设立的化工园区。",
+     "1.新建、改建、扩建涉挥发性有机物排放的项目,实行区域内VOCs排放等量或倍量削减替代。\n"
+     "2.城镇污水处理厂出水执行一级A及以上排放标准。",
+     "1.涉及有毒有害物质的建设项目应开展土壤和地下水污染隐患排查。",
+     "1.新建项目能效水平不得低于行业先进值。\n"
+     "2.严格控制地下水开采,地下水超采区禁止新增地下水取水。"),
+    ("350600", "", "", "全市(示意)",
+     "1.全市范围内禁止新建列入《产业结构调整指导目录》淘汰类的项目。",
+     "1.重点行业实行主要污染物排放总量控制。", "", ""),
+    ("350699", "", "", "全县",
+     "1.禁止新建电镀项目(进入依法设立的电镀集中区的除外)。\n"
+     "2.禁止新建、扩建制革、印染、造纸(制浆)项目。\n"
+     "3.原则上不再新建燃煤锅炉,确需建设的须符合相关规划。",
+     "1.新增化学需氧量、氨氮排放的建设项目实行区域削减替代。\n"
+     "2.畜禽规模养殖场应配套建设粪污贮存、处理与利用设施。",
+     "1.沿清溪干流1公里范围内禁止新建危险化学品仓储项目。",
+     "1.新建高耗水项目须落实节水措施,用水效率达到国内先进水平。"),
+    ("", "", "优先保护单元", "全县优先保护单元",
+     "(1)以生态保护为主,禁止开展与主导生态功能不相符的大规模开发建设活动。\n"
+     "(2)禁止新建、扩建涉重金属重点行业项目。\n"
+     "(3)禁止新建畜禽规模养殖场。\n"
+     "(4)严格控制开发建设强度,现有不符合管控要求的项目逐步退出。",
+     "(1)现有排污单位应确保污染物稳定达标排放。",
+     "(1)加强生态保护红线和自然保护地周边环境风险源监管。",
+     "(1)禁止在生态保护红线内开采矿产资源。"),
+    ("", "", "重点管控单元", "全县重点管控单元",
+     "1.新建化工、电镀、印染等项目原则上应进入合规园区。\n"
+     "2.禁止在居住区、学校、医院等环境敏感目标周边新建排放有毒有害大气污染物的项目。",
+     "1.新建、改建、扩建涉VOCs排放的项目应使用低VOCs含量原辅材料。\n"
+     "2.城区生活污水应全部纳管集中处理。",
+     "1.化工、医药等企业应编制突发环境事件应急预案并定期演练。",
+     "1.高污染燃料禁燃区内禁止新建、扩建燃用高污染燃料的设施。"),
+    ("", "", "一般管控单元", "全县一般管控单元",
+     "1.严格执行产业准入要求,禁止新建列入淘汰类的项目。\n"
+     "2.在永久基本农田集中区域,不得新建可能造成土壤污染的建设项目。",
+     "1.农村生活污水应因地制宜开展治理。\n2.畜禽养殖废弃物应资源化利用。",
+     "",
+     "1.推进农业节水,提高农田灌溉水有效利用系数。"),
+    ("ZH35069910005", "清溪县第一水厂饮用水水源保护区优先保护单元1", "1", "",
+     "①禁止新建化工、印染、电镀、制革、造纸等重污染项目。\n"
+     "②饮用水水源保护区内禁止设置排污口。\n"
+     "③准保护区内禁止新建、扩建对水体污染严重的建设项目。",
+     "①保护区汇水范围内新建项目应实施雨污分流,污水纳管处理。",
+     "①禁止运输剧毒化学品的车辆进入饮用水水源保护区。\n②加油站应设置防渗漏设施。",
+     "①严格控制取水量,禁止擅自新增取水口。"),
+    ("ZH35069910009", "清溪县戴云山余脉自然保护区优先保护单元", "1", "",
+     "1.自然保护区核心区和缓冲区内禁止建设任何生产设施。\n"
+     "2.实验区内不得建设污染环境、破坏资源或者景观的生产设施。",
+     "1.保护区内不得新设排污口。", "1.加强森林防火和外来物种入侵防控。",
+     "1.禁止在保护区内采石、采砂、取土。"),
+    ("ZH35069920002", "清溪县城区重点管控单元2", "2", "",
+     "1.禁止新建化工、石化、农药、原料药项目。\n"
+     "2.除农副食品加工、食品制造、电子信息等无污染或轻污染项目外,禁止新建其他工业项目。\n"
+     "3.新建居住、学校等敏感建筑与工业企业之间应设置必要的防护距离。",
+     "1.涉VOCs排放的企业须配套建设高效收集治理设施。\n"
+     "2.餐饮油烟须经净化处理后达标排放。",
+     "1.禁止在城区新建危险化学品仓储和经营场所。",
+     "1.新建建筑应执行绿色建筑标准。"),
+    ("ZH35069930009", "清溪县南岭乡一般管控单元3", "3", "",
+     "1.严格控制新建畜禽养殖场,禁养区内禁止新建畜禽养殖场。",
+     "1.汽车维修等行业产生的废机油等危险废物应交由有资质单位处置。", "", ""),
+)
+
+
+def write_access_list(out: Path) -> None:
+    """Write ``access_list.xlsx``: a title row, headings, one row per scope or unit.
+
+    The workbook's core properties and zip entry dates are fixed so that the file is
+    byte-identical on every run.
+    """
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "生态环境准入清单"
+    sheet.append([ACCESS_TITLE])
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(ACCESS_HEADER))
+    sheet.append(list(ACCESS_HEADER))
+    for n, row in enumerate(ACCESS_ROWS, start=1):
+        sheet.append([n, *(value or None for value in row)])
+    stamp = dt.datetime(*FIXED_DATE)
+    book.properties.created = book.properties.modified = stamp
+    book.properties.creator = "scripts/make_demo_pack.py"
+    path = out / "access_list.xlsx"
+    staging = out / "_access_list.xlsx"
+    book.save(staging)
+    with zipfile.ZipFile(staging) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "docProps/core.xml":
+                data = re.sub(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", stamp.strftime(
+                    "%Y-%m-%dT%H:%M:%SZ").encode(), data)
+            info = zipfile.ZipInfo(item.filename, date_time=(*FIXED_DATE, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            target.writestr(info, data)
+    staging.unlink()
 
 
 # --------------------------------------------------------------------------------------
@@ -1008,6 +1173,14 @@ def verify(out: Path, scene: Scene) -> tuple[Checks, dict[str, float]]:
     bowtie = w.lonlat["basic_farmland"]["TBBH"] == scene.bowtie_tbbh
     inside = shapely.within(p["P14"], m["basic_farmland"]) & ~bowtie.to_numpy()
     check(inside.sum() == 1, "P14: wholly inside one (valid) basic-farmland patch")
+    unit_names = list(w.lonlat["control_unit"]["HJZHGKDYMC"])
+    key2 = m["control_unit"][unit_names.index(f"{COUNTY}城区重点管控单元2")]
+    for key, area in ACCESS_SITES:
+        check(p[key].within(key2) and p[key].within(urban[0]),
+              f"{key}: inside 城区重点管控单元2 and the county-seat urban boundary")
+        check(abs(p[key].area - area) < area * 0.05, f"{key}: ~{area / 1e4:.1f} ha")
+        check(gap(p[key], skip=("urban_boundary",)) >= 600.0,
+              f"{key}: >= 600 m from every zone, the river and the intake")
     check(abs(p["P14"].area - 20_000) < 1_000, "P14: ~2 ha")
     return check, facts
 
@@ -1260,6 +1433,17 @@ layer = "xzq"
 id_field = "XZQDM"
 name_field = "XZQMC"
 code_field = "XZQDM"
+
+[[layers]]
+id = "access_list"
+kind = "access_list"
+title = "清溪县生态环境准入清单(示意)"
+path = "access_list.xlsx"
+sheet = "生态环境准入清单"
+code_field = "环境管控单元编码"
+name_field = "环境管控单元名称"
+class_field = "管控单元分类"
+scope_field = "适用范围"
 '''
 
 
@@ -1270,9 +1454,9 @@ def write_catalog(out: Path) -> None:
     with path.open("rb") as handle:
         catalog = tomllib.load(handle)
     ids = [layer["id"] for layer in catalog["layers"]]
-    if len(ids) != 9 or len(set(ids)) != 9 or not all((out / layer["path"]).exists()
+    if len(ids) != 10 or len(set(ids)) != 10 or not all((out / layer["path"]).exists()
                                                         for layer in catalog["layers"]):
-        raise AssertionError("catalog.toml: expected 9 layers with existing paths")
+        raise AssertionError("catalog.toml: expected 10 layers with existing paths")
 
 
 def write_readmes(out: Path, scene: Scene, facts: dict[str, float]) -> None:
@@ -1308,7 +1492,10 @@ def write_readmes(out: Path, scene: Scene, facts: dict[str, float]) -> None:
          "1 个点(清溪县第一水厂取水口)"),
         ("`catalog.toml`", "图层包目录", "—", "见 DESIGN §2.1"),
         ("`projects/`", "演示项目", "`XMBH`, `XMMC`, `HYDM`, `kind`, `project_type`",
-         "14 个,见 `projects/README.md`"),
+         f"{len(PROJECTS)} 个,见 `projects/README.md`"),
+        ("`access_list.xlsx`", "access_list 生态环境准入清单(示意)",
+         "单元编码/名称/分类、适用范围 + 四个维度(每格若干编号条款)",
+         f"{len(ACCESS_ROWS)} 行:全省、全市、全县、三类单元及 4 个单元"),
     ]
     layer_table = "\n".join(f"| {' | '.join(row)} |" for row in layer_rows)
     rows_zh = "\n".join(
@@ -1378,7 +1565,11 @@ intake), `nature_reserve.geojson` (core/buffer/experimental zones of one provinc
 boundaries), `river.geojson` (main stem 清溪 in 3 chained features, digitised downstream, plus
 the tributary 石门溪 ending exactly on the confluence vertex), `intake.geojson` (1 intake, a
 main-stem vertex {facts['intake_below_confluence_m'] / 1000:.1f} km below the confluence).
-`catalog.toml` is the pack catalog (DESIGN §2.1); `projects/` holds 14 demo projects.
+`catalog.toml` is the pack catalog (DESIGN §2.1); `projects/` holds {len(PROJECTS)} demo projects;
+`access_list.xlsx` is an ILLUSTRATIVE access list (生态环境准入清单): province-, city- and
+county-wide rows, one row per unit class and rows for four units, the four dimensions as
+columns, several numbered clauses per cell. Its wording imitates published lists; it is
+not any real list.
 
 Deliberate defects, for pack validation and repair:
 
@@ -1451,6 +1642,7 @@ def build_pack(out: Path, *, keep_failed: bool = False,
         scene = build_scene(np.random.default_rng(SEED))
         write_layers(scene, staging)
         write_projects(scene, staging)
+        write_access_list(staging)
         check, facts = verify(staging, scene)
         write_catalog(staging)
         write_readmes(staging, scene, facts)

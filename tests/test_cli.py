@@ -115,9 +115,9 @@ def test_outfall_kind_from_option(tmp_path, pack_dir):
     (["screen", "{text}"], "cannot open as a vector data source"),
 ])
 def test_bad_input_is_one_line_and_exit_2(sites, pack_dir, tmp_path, args, message):
-    (tmp_path / "notes.txt").write_text("not a vector file\n")
+    (tmp_path / "notes.dat").write_text("not a vector file\n")
     fill = {"missing": tmp_path / "nope.shp", "sites": sites, "tmp": tmp_path,
-            "text": tmp_path / "notes.txt"}
+            "text": tmp_path / "notes.dat"}
     args = [a.format(**fill) for a in args]
     if "--pack" not in args:
         args += ["--pack", str(pack_dir)]

@@ -25,6 +25,10 @@ EXPECTED = {
     "P12": ("restricted", ("nature_reserve", "overlaps")),
     "P13": ("restricted", ("water_source", "overlaps")),
     "P14": ("prohibited", ("basic_farmland", "overlaps")),
+    # access list (生态环境准入清单) of 城区重点管控单元2
+    "P15": ("prohibited", ("access_list", "overlaps")),
+    "P16": ("restricted", ("access_list", "overlaps")),
+    "P17": ("clear", None),
 }
 
 
@@ -86,3 +90,22 @@ def test_demo_command_labels_output_illustrative(tmp_path):
     assert "ILLUSTRATIVE" in en.stdout
     assert "[prohibited] ecological red line" in en.stdout  # no markup swallowed
     assert "[禁止] 生态保护红线" in result.stdout
+
+
+def test_demo_access_list(demo):
+    pack = demo.pack
+    table = pack.tables["access_list"]
+    assert len(table.clauses) >= 40 and "示意" in table.title
+    f = demo.findings[demo.findings["kind"] == "access_list"].set_index("project_id")
+    p15 = f.loc[["P15"]]
+    assert ("prohibited", "禁止新建化工、石化、农药、原料药项目。") in set(
+        zip(p15["verdict"], p15["clause_text"], strict=True))
+    p16 = f.loc[["P16"]]
+    assert set(p16["verdict"]) == {"restricted"}
+    assert "conditional_prohibition" in set(p16["zone_class"])
+    assert "P17" not in f.index and demo.clauses_of("P17")["status"].eq("excepted").sum() == 1
+    # every clause of the unit, its class and the county reaches P07 too, but none targets it
+    p07 = demo.clauses_of("P07")
+    assert len(p07) == len(demo.clauses_of("P15")) and p07["verdict"].isna().all()
+    # the existing demo projects get no access-list finding beyond P10's chemical plant
+    assert set(f.index) == {"P10", "P15", "P16"}

@@ -254,3 +254,19 @@ def test_findings_geometry_in_lonlat(pack):
     minx, miny, maxx, maxy = result.findings.total_bounds
     assert 116 < minx < maxx < 118 and 24 < miny < maxy < 25
     assert np.all(shapely.is_valid(result.findings.geometry.values))
+
+
+def test_point_on_a_unit_boundary_belongs_to_both_units(pack):
+    on_line = shapely.Point(X0 + 0, Y0 + 8_000)  # a vertex shared by the south and middle units
+    result = redline.screen(make([on_line], kind="site"), pack)
+    units = findings(result, "P1", "units")
+    assert sorted(units["zone_id"]) == ["ZH35069910001", "ZH35069920001"]
+    assert set(units["relation"]) == {"inside"}
+
+
+def test_outfall_far_from_rivers_is_warned_not_traced(pack):
+    far = shapely.Point(X0 + 8_000, Y0 + 5_000)  # 7 km from the river
+    projects = make([far], kind="outfall")
+    result = redline.screen(projects, pack)
+    assert "zones downstream were not traced" in result.projects.iloc[0].warnings[0]
+    assert projects.iloc[0].warnings == []  # the caller's frame is not modified

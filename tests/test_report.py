@@ -29,8 +29,8 @@ from pyproj import Geod
 import redline
 from conftest import METRIC, box, make, write_pack, write_projects
 from redline.cli import cli
+from redline.gcj02 import wgs84_to_gcj02
 from redline.report import write_outputs
-from redline.report._gcj02 import from_gcj02, geometries_to_gcj02, to_gcj02
 from redline.report.style import VERDICT_TINTS
 from redline.report.webmap import map_parts
 
@@ -90,34 +90,6 @@ def test_fixture_result_is_as_designed(result):
     verdicts = dict(zip(result.projects.project_id, result.projects.verdict, strict=True))
     assert verdicts == {"A-1": "prohibited", "A-2": "prohibited", "A-3": "attention", "A-4": "clear"}
     assert finding(result, "A-2", "evil").zone_name == HOSTILE_ZONE
-
-
-# ----------------------------------------------------------------------------- GCJ-02
-
-
-def test_gcj02_matches_published_values_and_inverts():
-    # values published with two independent implementations of the formula
-    lon, lat = to_gcj02(116.404, 39.915)
-    assert (float(lon), float(lat)) == pytest.approx((116.41024449916938, 39.91640428150164), abs=1e-7)
-    lon, lat = to_gcj02(116.0, 40.0)
-    assert (float(lon), float(lat)) == pytest.approx((116.006141221789, 40.001213650174), abs=1e-6)
-    lon, lat = from_gcj02(123.0, 45.0)
-    assert (float(lon), float(lat)) == pytest.approx((122.99395597, 44.99804071), abs=1e-6)
-    # outside China nothing moves; inside, the shift is a few hundred metres and inverts
-    assert [float(v) for v in to_gcj02(2.35, 48.85)] == [2.35, 48.85]
-    lons, lats = np.meshgrid(np.linspace(75, 134, 12), np.linspace(18, 53, 8))
-    glon, glat = to_gcj02(lons, lats)
-    shift = GEOD.inv(lons, lats, glon, glat)[2]
-    assert shift.min() > 20 and shift.max() < 1000 and 200 < np.median(shift) < 700
-    back_lon, back_lat = from_gcj02(glon, glat)
-    assert np.abs(back_lon - lons).max() < 1e-8 and np.abs(back_lat - lats).max() < 1e-8
-
-
-def test_gcj02_shifts_geometries():
-    line = shapely.LineString([(116.8, 24.4), (116.9, 24.5)])
-    shifted = geometries_to_gcj02([line])[0]
-    expected = np.column_stack(to_gcj02(np.array([116.8, 116.9]), np.array([24.4, 24.5])))
-    assert np.allclose(shapely.get_coordinates(shifted), expected)
 
 
 # ------------------------------------------------------------------------ web map
@@ -201,7 +173,7 @@ def test_amap_draws_overlays_in_gcj02(result):
     assert "autonavi.com" in amap and "GCJ-02" in amap
     a = _geojson_of(osm, _overlays(osm)["建设项目"])["features"][0]["geometry"]["coordinates"][0]
     b = _geojson_of(amap, _overlays(amap)["建设项目"])["features"][0]["geometry"]["coordinates"][0]
-    expected = np.column_stack(to_gcj02(np.array(a)[:, 0], np.array(a)[:, 1]))
+    expected = np.column_stack(wgs84_to_gcj02(np.array(a)[:, 0], np.array(a)[:, 1]))
     assert np.allclose(np.array(b), expected, atol=2e-7)
     shift = GEOD.inv(a[0][0], a[0][1], b[0][0], b[0][1])[2]
     assert 100 < shift < 1000

@@ -53,6 +53,10 @@ class RiverNetwork:
         for src, dst, pos in zip(end_idx[flows_on], line_idx[flows_on], position[flows_on], strict=True):
             self.successors.setdefault(int(src), []).append((int(dst), float(pos)))
 
+    def snaps(self, point: shapely.Geometry, snap_m: float) -> bool:
+        """True when a river line lies within ``snap_m`` of the point."""
+        return len(self.tree.query_nearest(point, max_distance=snap_m, all_matches=False)) > 0
+
     def reach(self, outfall: shapely.Geometry, zones: np.ndarray, *, tree: shapely.STRtree,
               snap_m: float, max_m: float) -> Iterator[Reach]:
         """Zones reached within ``max_m`` downstream of a point, nearest entry first.

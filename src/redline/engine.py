@@ -85,7 +85,9 @@ def screen_projects(projects: gpd.GeoDataFrame, pack: Pack,
     Screening
     """
     projects = projects.copy()
+    # Fresh lists: the engine appends to them and must not touch the caller's frame.
     projects["errors"] = [list(e) for e in projects["errors"]]
+    projects["warnings"] = [list(w) for w in projects["warnings"]]
     lonlat = projects.geometry.values.to_numpy() if len(projects) else np.empty(0, dtype=object)
     usable = ~shapely.is_missing(lonlat) & np.array([not e for e in projects["errors"]], bool)
     metric = np.full(len(projects), None, dtype=object)
@@ -196,6 +198,8 @@ def _screen_layer(ctx: _Context, layer: Layer) -> pd.DataFrame | None:
     keep = relation != None  # noqa: E711 - elementwise on an object array
     keep &= ~(far & (distance > s.buffer_m))
     if layer.kind in _MEMBERSHIP:
+        # A point on the line between two units or towns belongs to both (closed sets).
+        relation[pt & (relation == "touches")] = "inside"
         keep &= np.isin(relation, ["overlaps", "inside"])
     elif layer.kind not in _PROXIMITY:
         keep &= relation != "near"
@@ -339,6 +343,11 @@ def _downstream(ctx: _Context) -> pd.DataFrame | None:
     s = ctx.settings
     records = []
     for r in rows:  # outfalls are few; each walk is a short graph traversal
+        if not network.snaps(ctx.metric[r], s.snap_m):
+            ctx.projects.at[ctx.projects.index[r], "warnings"].append(
+                f"outfall is more than {s.snap_m:g} m from every river line of the pack; "
+                "zones downstream were not traced")
+            continue
         for layer in zones:
             for hit in network.reach(ctx.metric[r], layer.metric, tree=layer.tree,
                                      snap_m=s.snap_m, max_m=s.upstream_m):

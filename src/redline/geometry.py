@@ -42,7 +42,13 @@ class Normalised:
 
 def normalise(geoms: np.ndarray, dim: int | None = None, *,
               area_change_warn: float = 0.01) -> Normalised:
-    """Drop Z/M, repair invalid geometry and keep only parts of dimension ``dim``.
+    """Drop Z/M, remove duplicate vertices, repair invalid geometry, keep parts of ``dim``.
+
+    Every change is recorded in :attr:`Normalised.notes`: Z or M dropped, duplicate
+    vertices removed (how many), invalid geometry repaired with ``make_valid`` (a
+    bow-tie keeps both lobes) and why it was invalid, parts that collapsed to a lower
+    dimension dropped, geometries of the wrong dimension dropped, and — for polygons —
+    an area change by the repairs beyond ``area_change_warn``.
 
     Parameters
     ----------
@@ -69,28 +75,42 @@ def normalise(geoms: np.ndarray, dim: int | None = None, *,
     geoms[missing] = None
 
     has_z = shapely.has_z(geoms)
-    if has_z.any():
-        geoms[has_z] = shapely.force_2d(geoms[has_z])
-        for i in np.flatnonzero(has_z):
-            notes[i].append("Z coordinates dropped")
+    has_m = shapely.has_m(geoms) if hasattr(shapely, "has_m") else np.zeros(len(geoms), bool)
+    flat = has_z | has_m
+    if flat.any():
+        geoms[flat] = shapely.force_2d(geoms[flat])
+        for i in np.flatnonzero(flat):
+            notes[i].append({(True, False): "Z coordinates dropped",
+                             (False, True): "M values dropped",
+                             (True, True): "Z coordinates and M values dropped"}[
+                                 (bool(has_z[i]), bool(has_m[i]))])
+
+    live = np.flatnonzero(~missing)
+    area_before = shapely.area(geoms)
+    if len(live):
+        before = shapely.get_num_coordinates(geoms[live])
+        geoms[live] = shapely.remove_repeated_points(geoms[live], 0.0)
+        removed = before - shapely.get_num_coordinates(geoms[live])
+        for k in np.flatnonzero(removed):
+            count = int(removed[k])
+            notes[live[k]].append(f"{count} duplicate vert{'ex' if count == 1 else 'ices'} removed")
 
     invalid = ~missing & ~shapely.is_valid(geoms)
     if invalid.any():
         idx = np.flatnonzero(invalid)
         reasons = shapely.is_valid_reason(geoms[idx])
-        area_before = shapely.area(geoms[idx])
-        fixed = shapely.make_valid(geoms[idx])
+        repaired = shapely.make_valid(geoms[idx])
         target = dim if dim is not None else shapely.get_dimensions(geoms[idx])
-        fixed = keep_dimension(fixed, target)
-        area_after = shapely.area(fixed)
+        fixed = keep_dimension(repaired, target)
+        lost_parts = _lower_dimension_parts(repaired, target)
         for k, i in enumerate(idx):
             msg = f"invalid geometry ({reasons[k]}) repaired with make_valid"
             if fixed[k] is None:
-                msg += "; nothing of the expected dimension remained, dropped"
-            if dim == POLYGON and area_before[k] > 0:
-                change = abs(area_after[k] - area_before[k]) / area_before[k]
-                if change > area_change_warn:
-                    msg += f"; area changed by {change:.1%}"
+                msg += ("; it collapsed to a lower dimension, nothing of the expected dimension "
+                        "remained, dropped")
+            elif lost_parts[k]:
+                lost = int(lost_parts[k])
+                msg += f"; collapsed parts dropped ({lost} lines/points)"
             notes[i].append(msg)
         geoms[idx] = fixed
 
@@ -110,7 +130,31 @@ def normalise(geoms: np.ndarray, dim: int | None = None, *,
 
     gone = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     geoms[gone] = None
+
+    if dim in (None, POLYGON):
+        area_after = shapely.area(geoms)
+        polygonal = (area_before > 0) | (area_after > 0)
+        touched = np.array([bool(n) for n in notes]) & ~gone & polygonal
+        for i in np.flatnonzero(touched):
+            if area_before[i] > 0:
+                change = abs(area_after[i] - area_before[i]) / area_before[i]
+                if change > area_change_warn:
+                    notes[i].append(f"area changed by {change:.1%} by the repairs (check the "
+                                    "boundary)")
+            else:
+                notes[i].append("the original boundary crosses itself so that its lobes "
+                                "cancel (net area 0); the repaired area is the sum of the lobes")
     return Normalised(geoms, notes)
+
+
+def _lower_dimension_parts(geoms: np.ndarray, dim: int | np.ndarray) -> np.ndarray:
+    """How many single parts of each geometry have a dimension below ``dim``."""
+    dims = np.broadcast_to(np.asarray(dim), geoms.shape)
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    singles, sub_owner = shapely.get_parts(parts, return_index=True)
+    owner = owner[sub_owner]
+    lower = shapely.get_dimensions(singles) < dims[owner]
+    return np.bincount(owner[lower], minlength=len(geoms))
 
 
 _DIM_NAME = {-1: "empty", POINT: "point", LINE: "line", POLYGON: "polygon"}

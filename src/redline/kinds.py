@@ -19,6 +19,8 @@ class Kind:
     title_en: str = ""
     #: True when rules depend on the class, so an unmapped class makes the layer unusable.
     classes_required: bool = False
+    #: True for tables (no geometry) that :mod:`redline.access` loads, e.g. access lists.
+    table: bool = False
 
 
 KINDS: dict[str, Kind] = {k.name: k for k in (
@@ -35,6 +37,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("intake", POINT, (), "取水口", "water intake"),
     Kind("admin", POLYGON, (), "行政区划", "administrative division"),
     Kind("land_cover", None, (), "土地覆盖", "land cover"),
+    Kind("access_list", None, (), "生态环境准入清单", "environmental access list", table=True),
 )}
 
 #: Zone kinds whose proximity matters (sensitive zones).
@@ -50,6 +53,9 @@ CLASS_TITLES: dict[str, tuple[str, str]] = {
     "general": ("一般控制区", "general control zone"),
     "priority": ("优先保护单元", "priority protection unit"),
     "key": ("重点管控单元", "key control unit"),
+    "prohibition": ("禁止类条款", "prohibition"),
+    "conditional_prohibition": ("附条件的禁止类条款", "conditional prohibition"),
+    "restriction": ("限制类条款", "restriction"),
 }
 #: ``general`` means a different thing for control units.
 CONTROL_UNIT_GENERAL = ("一般管控单元", "general control unit")

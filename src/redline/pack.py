@@ -148,6 +148,8 @@ class Pack:
         The ``[pack]`` table of the catalog.
     layers
         Loaded layers, in catalog order.
+    tables
+        Loaded tables (access lists), by id.
     issues
         Problems found while loading (errors make the pack unusable).
     """
@@ -157,6 +159,8 @@ class Pack:
     layers: list[Layer]
     issues: list[PackIssue] = field(default_factory=list)
     catalog_sha256: str = ""
+    #: Tables by id (``access_list`` entries → :class:`redline.access.AccessList`).
+    tables: dict[str, Any] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -243,6 +247,7 @@ class Pack:
             out["illustrative"] = True
         out["catalog_sha256"] = self.catalog_sha256
         out["layers"] = [layer.describe() for layer in self.layers]
+        out["layers"] += [table.describe() for table in self.tables.values()]
         return out
 
 
@@ -283,19 +288,34 @@ def load_pack(path: str | Path | None = None, *, strict: bool = True) -> Pack:
         _raise_errors(catalog_file, issues)
     pack_crs = meta.get("crs", "EPSG:4490")
     layers = []
+    tables: dict[str, Any] = {}
     for spec in specs:
+        if spec.kind in KINDS and KINDS[spec.kind].table:
+            tables.update(_load_table(spec, issues))
+            continue
         if spec.kind not in KINDS or KINDS[spec.kind].dim is None:
             continue
         try:
             layers.append(_load_layer(spec, pack_crs, issues))
         except RedlineError as exc:
             issues.append(PackIssue("error", spec.id, str(exc)))
-    pack = Pack(folder, meta, layers, issues, file_checksum(catalog_file))
+    pack = Pack(folder, meta, layers, issues, file_checksum(catalog_file), tables)
     for layer in layers:  # the equal-area CRS depends on the extent of all layers
         layer.metric = pack.projector.to_metric(layer.zones.geometry.values)
     if strict:
         _raise_errors(catalog_file, issues)
     return pack
+
+
+def _load_table(spec: LayerSpec, issues: list[PackIssue]) -> dict[str, Any]:
+    """Load a table kind (an access list) through :mod:`redline.access`."""
+    from .access import load_access_list
+
+    try:
+        return {spec.id: load_access_list(spec, issues)}
+    except RedlineError as exc:
+        issues.append(PackIssue("error", spec.id, str(exc)))
+        return {}
 
 
 def _raise_errors(catalog_file: Path, issues: list[PackIssue]) -> None:
@@ -365,7 +385,7 @@ def _parse_layer(entry: Any, n: int, folder: Path, issues: list[PackIssue]) -> L
     if kind not in KINDS:
         issues.append(PackIssue(
             "error", layer_id, f"unknown kind {kind!r} (known: {', '.join(KINDS)})"))
-    elif KINDS[kind].dim is None:
+    elif KINDS[kind].dim is None and not KINDS[kind].table:
         issues.append(PackIssue(
             "warning", layer_id, f"{kind} (raster) layers are not screened by this version"))
     path = folder / str(entry["path"])

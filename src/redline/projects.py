@@ -24,7 +24,7 @@ KIND_BY_DIM = {2: "footprint", 1: "linear", 0: "site"}
 
 PROJECT_COLUMNS = (
     "project_id", "name", "kind", "source", "crs_in", "industry", "project_types",
-    "warnings", "errors",
+    "warnings", "errors", "land_use",
 )
 
 
@@ -33,7 +33,8 @@ def make_projects(geometry: Sequence, *, project_id: Sequence[str], name: Sequen
                   industry: Sequence[str | None] | None = None,
                   project_types: Sequence[Sequence[str]] | None = None,
                   warnings: Sequence[list[str]] | None = None,
-                  errors: Sequence[list[str]] | None = None) -> gpd.GeoDataFrame:
+                  errors: Sequence[list[str]] | None = None,
+                  land_use: Sequence[str | None] | None = None) -> gpd.GeoDataFrame:
     """Build a projects frame (EPSG:4490) from parallel sequences.
 
     Parameters
@@ -48,6 +49,8 @@ def make_projects(geometry: Sequence, *, project_id: Sequence[str], name: Sequen
         Tags per project (e.g. ``water_supply``, ``national_major``) used by rules.
     warnings, errors
         Messages per project.
+    land_use
+        Declared land use per project (用途 of a survey parcel), ``None`` when unknown.
 
     Returns
     -------
@@ -73,6 +76,7 @@ def make_projects(geometry: Sequence, *, project_id: Sequence[str], name: Sequen
         else [()] * n,
         "warnings": [list(w) for w in warnings] if warnings is not None else [[] for _ in range(n)],
         "errors": [list(e) for e in errors] if errors is not None else [[] for _ in range(n)],
+        "land_use": list(land_use) if land_use is not None else [None] * n,
     }, dtype=object)
     return gpd.GeoDataFrame(frame, geometry=np.asarray(geometry, dtype=object), crs=CGCS2000)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
+import pandas as pd
 
 from ._version import __version__
 from .kinds import KINDS, class_title
@@ -74,6 +75,16 @@ class Result:
         ISO timestamp.
     rules_in_force_on
         The date whose law the rules applied.
+    clauses
+        The access-list clauses (生态环境准入清单) that apply to each project, one row per
+        (project, clause): ``project_id``, ``layer``, ``unit_code``/``unit_name`` (the unit
+        the project lies in), ``clause_id``, ``row`` (of the source table), ``scope``
+        (``all``/``province``/``city``/``county``/``unit_class``/``unit``), ``scope_label``,
+        ``dimension``, ``number``, verbatim ``text``, ``effect``
+        (``prohibition``/``restriction``/``requirement``), ``conditional``, ``conditions``,
+        ``targets``, ``status`` (``targeted``, ``excepted``, ``not_targeted``,
+        ``unknown_industry`` or ``general``), ``matched``, and ``verdict``/``rule`` where the
+        clause became a finding. Empty when the pack has no access list.
     """
 
     projects: gpd.GeoDataFrame
@@ -83,6 +94,7 @@ class Result:
     settings: Settings
     generated_at: str
     rules_in_force_on: str
+    clauses: pd.DataFrame | None = None
 
     @property
     def illustrative(self) -> bool:
@@ -117,7 +129,9 @@ class Result:
         }
         if self.illustrative:
             doc["notice"] = label({0: ILLUSTRATIVE_NOTE}, 0, lang)
-        doc["projects"] = [self._project_dict(row, lang)
+        by_project = dict(tuple(self.findings.groupby("project_id", sort=False)))
+        empty = self.findings.iloc[0:0]
+        doc["projects"] = [self._project_dict(row, by_project.get(row.project_id, empty), lang)
                            for row in self.projects.itertuples(index=False)]
         return doc
 
@@ -135,8 +149,7 @@ class Result:
         """The result document as JSON text (UTF-8, non-ASCII kept)."""
         return json.dumps(self.to_dict(lang), ensure_ascii=False, indent=indent)
 
-    def _project_dict(self, row: Any, lang: str) -> dict[str, Any]:
-        findings = self.findings_of(row.project_id)
+    def _project_dict(self, row: Any, findings: gpd.GeoDataFrame, lang: str) -> dict[str, Any]:
         units = findings[findings["kind"] == "control_unit"]
         return {
             "id": row.project_id,
@@ -148,6 +161,8 @@ class Result:
             "crs_in": row.crs_in,
             "industry": row.industry,
             "project_types": list(row.project_types),
+            "land_use": getattr(row, "land_use", None),
+            "pollutants": list(getattr(row, "pollutants", ()) or ()),
             "admin": list(row.admin),
             "control_units": [
                 {"code": u.zone_code or u.zone_id, "name": u.zone_name, "class": u.zone_class,
@@ -155,11 +170,32 @@ class Result:
                 for u in units.itertuples()
             ],
             "verdict": row.verdict,
-            "reasons": self.reasons(row.project_id, lang) if row.verdict else [],
+            "reasons": [describe_finding(f, self.pack, lang)
+                        for f in findings.itertuples() if f.verdict != "clear"]
+            if row.verdict else [],
             "findings": [_finding_dict(f, lang) for f in findings.itertuples()],
             "warnings": list(row.warnings),
             "errors": list(row.errors),
+            "clauses": self._clause_dicts(row.project_id, lang),
         }
+
+    def clauses_of(self, project_id: str) -> pd.DataFrame:
+        """The access-list clauses that apply to one project (see :attr:`clauses`)."""
+        if self.clauses is None or self.clauses.empty:
+            return pd.DataFrame(columns=[] if self.clauses is None else self.clauses.columns)
+        return self.clauses[self.clauses["project_id"] == project_id]
+
+    def _clause_dicts(self, project_id: str, lang: str) -> list[dict[str, Any]]:
+        from .access.clauses import dimension_title
+
+        return [{
+            "layer": c.layer, "id": c.clause_id, "unit": c.scope_label, "scope": c.scope,
+            "unit_code": c.unit_code, "dimension": c.dimension,
+            "dimension_title": dimension_title(c.dimension, lang), "number": c.number,
+            "text": c.text, "effect": c.effect, "conditional": bool(c.conditional),
+            "status": c.status, "matched": c.matched or None, "verdict": c.verdict,
+            "rule": c.rule, "row": int(c.row),
+        } for c in self.clauses_of(project_id).itertuples()]
 
 
 def _finding_dict(f: Any, lang: str) -> dict[str, Any]:
@@ -172,7 +208,22 @@ def _finding_dict(f: Any, lang: str) -> dict[str, Any]:
         "verdict": f.verdict, "rule": f.rule,
         "basis": f.basis_en if lang == "en" else f.basis,
         "message": f.message_en if lang == "en" else f.message_zh,
+        "clause": _clause_of(f, lang),
     }
+
+
+def _clause_of(f: Any, lang: str) -> dict[str, Any] | None:
+    """The access-list clause behind a finding (``None`` for other kinds)."""
+    if getattr(f, "clause_id", None) is None:
+        return None
+    from .access.clauses import dimension_title
+
+    return {"id": f.clause_id, "text": f.clause_text, "unit": f.clause_unit,
+            "scope": f.clause_scope, "dimension": f.clause_dimension,
+            "dimension_title": dimension_title(f.clause_dimension, lang),
+            "number": f.clause_number, "effect": f.clause_effect,
+            "conditional": bool(f.clause_conditional), "matched": f.clause_matched,
+            "row": int(f.clause_row)}
 
 
 def describe_finding(f: Any, pack: Pack, lang: str = "zh") -> str:
@@ -223,7 +274,8 @@ def _layer_title(pack: Pack, layer_id: str, kind: str, lang: str) -> str:
     try:
         title = pack.layer(layer_id).spec.title
     except KeyError:
-        title = layer_id
+        table = getattr(pack, "tables", {}).get(layer_id)
+        title = table.title if table is not None else layer_id
     if lang == "en" and kind in KINDS:
         return KINDS[kind].title_en
     return title

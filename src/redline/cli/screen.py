@@ -7,6 +7,7 @@ import sys
 import click
 
 from .. import api
+from ..access import parse_pollutants, resolve_industry
 from ..io import read_projects
 from ..pack import load_pack
 from ..report import FORMATS, print_result, write_outputs
@@ -29,15 +30,20 @@ from .options import (
 @pack_option
 @click.option("--kind", type=click.Choice(["auto", "footprint", "linear", "outfall", "site"]),
               default="auto", show_default=True, help="What the features are.")
-@click.option("--industry", help="GB/T 4754-2017 industry code, e.g. C2614.")
+@click.option("--industry", help="GB/T 4754-2017 industry code (C2614) or name (化学原料, 电镀).")
 @click.option("--project-type", "project_types",
               help="Comma-separated tags used by rules: water_supply, national_major, "
-                   "redline_allowed_activity, pollutant_discharge.")
-@click.option("--crs", help="CRS of the input: EPSG code, WKT, PROJ string, cgcs2000, wgs84, …")
-@click.option("--layer", help="Layer to read from a multi-layer source.")
+                   "redline_allowed_activity, pollutant_discharge; 新建/改建/扩建, 排放废水, "
+                   "涉重金属.")
+@click.option("--pollutants", help="Comma-separated pollutants the project emits: COD, 氨氮, "
+                                   "总磷, 总氮, 重金属, VOCs, SO2, NOx, 颗粒物.")
+@click.option("--crs", help="CRS of the input: EPSG code, WKT, PROJ string or pipeline, cgcs2000, "
+                            "wgs84, gcj02, bd09, xian80, beijing54.")
+@click.option("--layer", help="Layer of a multi-layer source, dataset inside a zip, or sheet.")
+@click.option("--cad-layer", "cad_layers", help="Comma-separated CAD layers to read from a DXF.")
 @click.option("--id-field", help="Field holding the project id.")
 @click.option("--name-field", help="Field holding the project name.")
-@click.option("--encoding", help="Attribute encoding of a shapefile (e.g. GBK).")
+@click.option("--encoding", help="Text encoding of attributes, CSV/TXT or DXF (e.g. GBK).")
 @buffer_option
 @rules_option
 @lang_option
@@ -49,8 +55,10 @@ from .options import (
               help="Print the result document (JSON) alone on stdout.")
 @fail_on_option
 @map_options
-def screen(project, pack_dir, kind, industry, project_types, crs, layer, id_field, name_field,
-           encoding, buffer_m, rules_files, lang, outdir, formats, as_json, fail_on, map_options):
+def screen(project, pack_dir, kind, industry, project_types, pollutants, crs, layer, cad_layers,
+           id_field,
+           name_field, encoding, buffer_m, rules_files, lang, outdir, formats, as_json, fail_on,
+           map_options):
     """Screen the project(s) in PROJECT against a layer pack.
 
     Each feature of PROJECT is one project. Without --json a table per project is
@@ -61,6 +69,9 @@ def screen(project, pack_dir, kind, industry, project_types, crs, layer, id_fiel
       redline screen site.geojson
       redline screen outfall.gpkg --kind outfall --json
       redline screen plant.shp --industry C2614 --pack layers/fujian -o out
+      redline screen 拐点坐标.xlsx --crs EPSG:4527
+      redline screen site.dxf --cad-layer 红线
+      redline screen plant.shp --industry 电镀 --project-type 新建 --pollutants 重金属
       redline screen site.shp -o out --format html,docx,xlsx,png --offline
     """
     chosen = split_list(formats)
@@ -68,10 +79,15 @@ def screen(project, pack_dir, kind, industry, project_types, crs, layer, id_fiel
     if unknown:
         raise click.BadParameter(f"unknown format {unknown[0]!r} (choose from "
                                  f"{', '.join(FORMATS)})", param_hint="--format")
+    industry = resolve_industry(industry) if industry else None
+    emitted = parse_pollutants(split_list(pollutants))
+    pack = load_pack(pack_dir)
     projects = read_projects(project, layer=layer, kind=kind, crs=crs, id_field=id_field,
                              name_field=name_field, industry=industry,
-                             project_types=split_list(project_types), encoding=encoding)
-    pack = load_pack(pack_dir)
+                             project_types=split_list(project_types), encoding=encoding,
+                             cad_layers=split_list(cad_layers), region=pack.bounds)
+    if emitted:
+        projects["pollutants"] = [emitted] * len(projects)
     result = api.screen(projects, pack, rules=rules_files, settings=DEFAULT, buffer_m=buffer_m)
     if as_json:
         click.echo(result.to_json(lang))

@@ -1,9 +1,11 @@
-"""Which text encoding a shapefile's attribute table (DBF) uses.
+"""Which text encoding a shapefile's attribute table (DBF) or a text file uses.
 
 Chinese DBF files are usually GBK, but the ``.cpg`` that should say so is often
-missing. The order is: an encoding given by the user or catalog, then the ``.cpg``,
-then the bytes themselves: strict UTF-8 when they decode, else GB18030 (a superset of
-GBK and GB2312). The caller records which rule decided.
+missing or wrong. The order is: an encoding given by the user or catalog, then the
+``.cpg`` (unless the bytes contradict a declared UTF-8), then the DBF's language-driver
+byte, then the bytes themselves: strict UTF-8 when they decode, else GB18030 (a
+superset of GBK and GB2312). Text files (CSV tables, survey TXT) follow the same order
+with a byte-order mark in place of the ``.cpg``. The caller records which rule decided.
 """
 
 from __future__ import annotations
@@ -53,16 +55,85 @@ def choose_encoding(path: Path, layer: str | None = None,
     if cpg:
         declared = cpg.decode("ascii", "replace").strip()
         if declared:
-            return EncodingChoice(_cpg_name(declared), "cpg")
+            name = _cpg_name(declared)
+            if name == "UTF-8" and dbf and not _is_utf8(_dbf_text(dbf)):
+                detected = _detect(dbf)
+                return EncodingChoice(detected.encoding,
+                                      "detected: the .cpg says UTF-8 but the bytes are not")
+            return EncodingChoice(name, "cpg")
     if not dbf:
         return EncodingChoice(None, "no DBF")
+    ldid = dbf[29] if len(dbf) > 29 else 0
+    if ldid in _LDID and not _dbf_text(dbf).isascii():
+        name = _LDID[ldid]
+        try:
+            _dbf_text(dbf).decode(name)
+            return EncodingChoice(name, "DBF language byte")
+        except UnicodeDecodeError:
+            pass
     return _detect(dbf)
 
 
-def _detect(dbf: bytes) -> EncodingChoice:
+#: DBF language-driver ids that name a Chinese code page (0x4D: CP936/GBK, 0x7A: CP936).
+_LDID = {0x4D: "GBK", 0x7A: "GBK"}
+
+
+def _dbf_text(dbf: bytes) -> bytes:
     header_len = int.from_bytes(dbf[8:10], "little") if len(dbf) >= 10 else 0
     # Field names (from byte 32) and records are all the text a DBF holds.
-    text = dbf[32:header_len] + dbf[header_len:]
+    return dbf[32:header_len] + dbf[header_len:]
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def decode_text(data: bytes, given: str | None = None) -> tuple[str, EncodingChoice]:
+    """Decode a text file (CSV table, survey TXT) the way DBF text is decoded.
+
+    Order: ``given`` → a byte-order mark → ASCII / strict UTF-8 → GB18030.
+
+    Parameters
+    ----------
+    data
+        The file's bytes.
+    given
+        An encoding named by the user (``--encoding``).
+
+    Returns
+    -------
+    (text, EncodingChoice)
+
+    Raises
+    ------
+    LookupError
+        When ``given`` is not an encoding Python knows.
+    UnicodeDecodeError
+        When ``given`` does not decode the bytes.
+    """
+    if given:
+        return data.decode(given), EncodingChoice(given, "given")
+    for bom, name in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"),
+                      (b"\xfe\xff", "utf-16")):
+        if data.startswith(bom):
+            return data.decode(name), EncodingChoice(name.upper().replace("-SIG", ""), "BOM")
+    if data.isascii():
+        return data.decode("ascii"), EncodingChoice("UTF-8", "ascii")
+    if _is_utf8(data):
+        return data.decode("utf-8"), EncodingChoice("UTF-8", "detected")
+    try:
+        return data.decode("gb18030"), EncodingChoice("GB18030", "detected: not valid UTF-8")
+    except UnicodeDecodeError:
+        return (data.decode("latin-1"),
+                EncodingChoice("ISO-8859-1", "detected: neither UTF-8 nor GB18030"))
+
+
+def _detect(dbf: bytes) -> EncodingChoice:
+    text = _dbf_text(dbf)
     if text.isascii():
         return EncodingChoice("UTF-8", "ascii")
     try:

@@ -7,6 +7,7 @@ cannot be used becomes a project with an error; the others are still screened.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,11 +17,13 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from ..crs import CGCS2000, crs_label, in_china, parse_crs
+from ..crs import Projector, equal_area_crs, in_china
 from ..errors import InputError
 from ..geometry import normalise
 from ..projects import PROJECT_KINDS, make_projects
-from .vector import read_vector
+from .crs_infer import SourceCRS, decide_crs, parse_input_crs, to_cgcs2000
+from .raw import RawFeatures
+from .sources import read_source
 
 #: Common field names, tried in order, when the user names none.
 ID_FIELDS = ("XMBH", "项目编号", "XMDM", "project_id", "id", "ID", "code")
@@ -28,41 +31,56 @@ NAME_FIELDS = ("XMMC", "项目名称", "name", "NAME", "Name", "名称", "MC")
 INDUSTRY_FIELDS = ("HYDM", "行业代码", "industry", "INDUSTRY")
 KIND_FIELDS = ("kind", "KIND", "项目形态")
 TYPE_FIELDS = ("project_type", "project_types", "XMLXBQ")
+USE_FIELDS = ("用途", "YT", "DLMC", "land_use")
+
+#: A declared area that differs from the computed one by more than this is flagged.
+AREA_MISMATCH = 0.01
 
 _DIM_OF_KIND = {"footprint": 2, "linear": 1, "outfall": 0, "site": 0}
 _KIND_OF_DIM = {2: "footprint", 1: "linear", 0: "site"}
 
 
 def read_projects(path: str | Path, *, layer: str | None = None, kind: str = "auto",
-                  crs: str | CRS | None = None, id_field: str | None = None,
+                  crs: str | CRS | SourceCRS | None = None, id_field: str | None = None,
                   name_field: str | None = None, industry: str | None = None,
-                  project_types: Sequence[str] = (), encoding: str | None = None
+                  project_types: Sequence[str] = (), encoding: str | None = None,
+                  cad_layers: Sequence[str] = (),
+                  region: tuple[float, float, float, float] | None = None
                   ) -> gpd.GeoDataFrame:
-    """Read a vector file of projects.
+    """Read a project file: GIS vector data, a coordinate table, a survey TXT or a DXF.
 
     Parameters
     ----------
     path
-        Any vector source pyogrio reads (shapefile, zipped shapefile, GeoPackage,
-        GeoJSON, KML, FileGDB, …).
+        Any vector source GDAL reads (shapefile — also zipped, with folders —,
+        GeoPackage, FileGDB, GeoJSON, KML/KMZ, GML, FlatGeobuf), GeoParquet, a
+        corner-coordinate table (CSV, XLSX, XLS), a land-survey boundary TXT, or a DXF
+        drawing. A zip may hold any of these.
     layer
-        Layer to read when the source holds several.
+        Layer of a multi-layer source, dataset inside a zip, or worksheet of a workbook.
     kind
         ``auto`` (polygon → footprint, line → linear, point → site, unless a ``kind``
         field says otherwise) or one of ``footprint``, ``linear``, ``outfall``, ``site``.
     crs
-        The CRS of the coordinates; overrides what the file declares (with a warning
-        when they differ). Without either, lon/lat inside China is assumed to be
-        CGCS2000 (with a warning); anything else is refused.
+        The CRS of the coordinates: EPSG code, WKT, PROJ string or pipeline, or a name
+        (``cgcs2000``, ``wgs84``, ``gcj02``, ``bd09``, ``xian80``, ``beijing54``);
+        overrides what the file declares. Without either the CRS is inferred from
+        the numbers (with a warning) or refused (see :mod:`redline.io.crs_infer`).
     id_field, name_field
-        Fields for the project id and name; by default the first of
-        :data:`ID_FIELDS` / :data:`NAME_FIELDS` present, else the feature index.
+        Fields for the project id and name; by default the reader's own (parcel
+        number, CAD layer …) or the first of :data:`ID_FIELDS` / :data:`NAME_FIELDS`
+        present, else the feature index.
     industry
         GB/T 4754-2017 code for every project (else from an ``HYDM``-like field).
     project_types
         Tags for every project (added to those of a ``project_type`` field).
     encoding
-        Attribute encoding (shapefiles); detected when omitted.
+        Text encoding of attributes, CSV/TXT files or DXF text; detected when omitted.
+    cad_layers
+        CAD layers to read from a DXF.
+    region
+        Lon/lat bounds of the area screened (e.g. ``pack.bounds``); only used to name
+        likely central meridians when a projected CRS cannot be inferred.
 
     Returns
     -------
@@ -72,94 +90,126 @@ def read_projects(path: str | Path, *, layer: str | None = None, kind: str = "au
     Raises
     ------
     InputError
-        When the file cannot be read or has no usable CRS.
+        When the file cannot be read or has no usable CRS. A bad feature does not
+        raise: it becomes a project with an error, and the others are still read.
     """
     path = Path(path)
     if kind != "auto" and kind not in PROJECT_KINDS:
         raise InputError(f"--kind: unknown kind {kind!r} (auto, {', '.join(PROJECT_KINDS)})")
-    source = read_vector(path, layer=layer, encoding=encoding)
-    frame = source.frame
-    if len(frame) == 0:
+    given = parse_input_crs(crs)
+    with tempfile.TemporaryDirectory(prefix="redline-") as scratch:
+        raw = read_source(path, layer=layer, encoding=encoding, cad_layers=cad_layers,
+                          workdir=Path(scratch))
+    if len(raw) == 0:
         raise InputError(f"{path}: holds no features")
-    file_warnings = list(source.warnings)
-    src_crs, crs_note = _decide_crs(path, frame, crs)
-    if crs_note:
-        file_warnings.append(crs_note)
+    return _build(raw, kind=kind, given=given, id_field=id_field, name_field=name_field,
+                  industry=industry, project_types=project_types, region=region)
 
-    fixed = normalise(frame.geometry.values)
+
+def _build(raw: RawFeatures, *, kind: str, given: SourceCRS | None, id_field: str | None,
+           name_field: str | None, industry: str | None, project_types: Sequence[str],
+           region: tuple[float, float, float, float] | None) -> gpd.GeoDataFrame:
+    n = len(raw)
+    frame = raw.attributes
+    fixed = normalise(raw.geometry)
     geoms = fixed.geoms
-    n = len(frame)
-    warnings = [[*file_warnings, *notes] for notes in fixed.notes]
-    errors: list[list[str]] = [[] for _ in range(n)]
+    errors = [list(e) for e in raw.feature_errors]
+    warnings = [[*raw.warnings, *raw.feature_warnings[i]] for i in range(n)]
+    for i in range(n):
+        if fixed.notes[i] and raw.geometry[i] is not None:
+            warnings[i].extend(f"{raw.display} {raw.where[i]}: {note}" for note in fixed.notes[i])
     for i in np.flatnonzero(shapely.is_missing(geoms)):
-        errors[i].append(f"{path.name} feature {i}: no usable geometry ({'; '.join(fixed.notes[i])})")
+        if not errors[i]:
+            errors[i].append(f"{raw.display} {raw.where[i]}: no usable geometry "
+                             f"({'; '.join(fixed.notes[i]) or 'empty'})")
 
-    ids = _column(frame, id_field, ID_FIELDS, path, "--id-field")
+    live = ~shapely.is_missing(geoms)
+    if live.any():
+        xy = shapely.get_coordinates(geoms[live])
+        decision = decide_crs(xy, name=raw.display, given=given, declared=raw.crs,
+                              hints=raw.hints, region=region)
+        lonlat = np.full(n, None, dtype=object)
+        lonlat[live] = to_cgcs2000(geoms[live], decision.source, swap=decision.swap)
+        source = decision.source
+        for w in warnings:
+            w[len(raw.warnings):len(raw.warnings)] = decision.warnings
+    else:
+        lonlat = geoms
+        source = given or SourceCRS(raw.crs, how="declared")
+    _check_in_china(lonlat, errors, raw)
+    _check_areas(lonlat, raw, warnings)
+
+    ids = _column(frame, id_field, (raw.id_field, *ID_FIELDS) if raw.id_field else ID_FIELDS,
+                  raw.display, "--id-field")
     ids = [str(v) if v not in (None, "") else str(i) for i, v in enumerate(ids)]
-    names = _column(frame, name_field, NAME_FIELDS, path, "--name-field")
-    kinds = _kinds(frame, geoms, kind, errors, path)
-    industries = [industry] * n if industry else _column(frame, None, INDUSTRY_FIELDS, path, "")
-    types_field = _column(frame, None, TYPE_FIELDS, path, "")
+    names = _column(frame, name_field,
+                    (raw.name_field, *NAME_FIELDS) if raw.name_field else NAME_FIELDS,
+                    raw.display, "--name-field")
+    uses = _column(frame, None, (raw.use_field, *USE_FIELDS) if raw.use_field else USE_FIELDS,
+                   raw.display, "")
+    kinds = _kinds(frame, lonlat, kind, errors, raw)
+    industries = [industry] * n if industry else _column(frame, None, INDUSTRY_FIELDS,
+                                                         raw.display, "")
+    types_field = _column(frame, None, TYPE_FIELDS, raw.display, "")
     tags = [_tags(t) | set(project_types) for t in types_field]
-
-    lonlat = _to_cgcs2000(geoms, src_crs)
-    _check_in_china(lonlat, errors, path)
-    if layer is None and source.layer and path.suffix.lower() in (".gpkg", ".gdb"):
-        layer = source.layer
-    suffix = f":{layer}" if layer else ""
     return make_projects(
         lonlat, project_id=ids, name=names, kind=kinds,
-        source=[f"{path.name}{suffix}#{i}" for i in range(n)],
-        crs_in=[crs_label(src_crs)] * n,
+        source=[f"{raw.display}{label}" for label in raw.labels],
+        crs_in=[source.label if source.crs is not None or source.pipeline else None] * n,
         industry=[str(v).strip().upper() if v not in (None, "") else None for v in industries],
         project_types=[sorted(t) for t in tags], warnings=warnings, errors=errors,
+        land_use=uses,
     )
 
 
-def _decide_crs(path: Path, frame: gpd.GeoDataFrame, given: str | CRS | None
-                ) -> tuple[CRS, str | None]:
-    declared = frame.crs
-    if given is not None:
-        crs = parse_crs(given)
-        if declared is not None and not declared.equals(crs):
-            return crs, (f"{path.name} declares {crs_label(declared)}; using {crs_label(crs)} "
-                         "as given by --crs")
-        return crs, None
-    if declared is not None:
-        return declared, None
-    coords = shapely.get_coordinates(frame.geometry.values)
-    if len(coords) and in_china(coords[:, 0], coords[:, 1]).all():
-        return CGCS2000, f"{path.name} declares no CRS; lon/lat in China assumed to be CGCS2000 (EPSG:4490)"
-    raise InputError(
-        f"{path}: the file declares no CRS and its coordinates are not lon/lat in China; "
-        "pass --crs (e.g. --crs EPSG:4527 for CGCS2000 3-degree zone 39)")
-
-
-def _to_cgcs2000(geoms: np.ndarray, crs: CRS) -> np.ndarray:
-    live = ~shapely.is_missing(geoms)
-    out = geoms.copy()
-    if live.any() and not crs.equals(CGCS2000):
-        out[live] = gpd.GeoSeries(geoms[live], crs=crs).to_crs(CGCS2000).values.to_numpy()
-    return out
-
-
-def _check_in_china(lonlat: np.ndarray, errors: list[list[str]], path: Path) -> None:
+def _check_in_china(lonlat: np.ndarray, errors: list[list[str]], raw: RawFeatures) -> None:
     live = np.flatnonzero(~shapely.is_missing(lonlat))
     if len(live) == 0:
         return
     bounds = shapely.bounds(lonlat[live])
-    ok = in_china(bounds[:, 0], bounds[:, 1]) & in_china(bounds[:, 2], bounds[:, 3])
+    with np.errstate(invalid="ignore"):
+        ok = in_china(bounds[:, 0], bounds[:, 1]) & in_china(bounds[:, 2], bounds[:, 3])
     for i in live[~ok]:
-        errors[i].append(f"{path.name} feature {i}: coordinates fall outside China "
-                         "(wrong CRS, or X/Y swapped?)")
+        errors[i].append(f"{raw.display} {raw.where[i]}: coordinates fall outside China "
+                         "(wrong CRS, or X/Y swapped?); check them or pass --crs")
 
 
-def _column(frame: pd.DataFrame, wanted: str | None, candidates: Sequence[str], path: Path,
-            option: str) -> list:
+def _check_areas(lonlat: np.ndarray, raw: RawFeatures, warnings: list[list[str]]) -> None:
+    """Compare declared areas (tables, survey TXT) with the ellipsoidal area computed."""
+    rows = [i for i, d in enumerate(raw.declared_area)
+            if d is not None and lonlat[i] is not None and shapely.get_dimensions(lonlat[i]) == 2]
+    if not rows:
+        return
+    polys = lonlat[rows]
+    projector = Projector(equal_area_crs(tuple(shapely.total_bounds(polys))))
+    computed = shapely.area(projector.to_metric(polys))
+    for i, area in zip(rows, computed, strict=True):
+        declared, text = raw.declared_area[i]
+        if "unit not stated" in text:
+            declared, text = _guess_unit(declared, area, text)
+        if declared <= 0:
+            continue
+        diff = (area - declared) / declared
+        if abs(diff) > AREA_MISMATCH:
+            warnings[i].append(
+                f"{raw.display} {raw.where[i]}: declares an area of {text} ({declared:,.1f} m²) "
+                f"but its boundary encloses {area:,.1f} m² ({diff:+.1%}); check the "
+                "coordinates or the declared area")
+
+
+def _guess_unit(value: float, computed: float, text: str) -> tuple[float, str]:
+    for factor, unit in ((1.0, "m²"), (10_000.0, "公顷"), (10_000.0 / 15.0, "亩")):
+        if value > 0 and abs(computed - value * factor) <= AREA_MISMATCH * value * factor:
+            return value * factor, f"{value:g} {unit}"
+    return value, f"{value:g} (unit not stated; taken as m²)"
+
+
+def _column(frame: pd.DataFrame, wanted: str | None, candidates: Sequence[str | None],
+            display: str, option: str) -> list:
     if wanted:
         if wanted not in frame.columns:
-            fields = ", ".join(c for c in frame.columns if c != frame.geometry.name)
-            raise InputError(f"{option}: {path.name} has no field {wanted!r} (fields: {fields})")
+            fields = ", ".join(str(c) for c in frame.columns)
+            raise InputError(f"{option}: {display} has no field {wanted!r} (fields: {fields})")
         column = wanted
     else:
         column = next((c for c in candidates if c in frame.columns), None)
@@ -179,9 +229,10 @@ def _text(value: object) -> str | None:
 
 
 def _kinds(frame: pd.DataFrame, geoms: np.ndarray, requested: str, errors: list[list[str]],
-           path: Path) -> list[str]:
-    field_kinds = _column(frame, None, KIND_FIELDS, path, "")
+           raw: RawFeatures) -> list[str]:
+    field_kinds = _column(frame, None, KIND_FIELDS, raw.display, "")
     dims = np.where(shapely.is_missing(geoms), -1, shapely.get_dimensions(geoms))
+    shape_of = {0: "point", 1: "line", 2: "polygon"}
     kinds = []
     for i, (dim, from_field) in enumerate(zip(dims, field_kinds, strict=True)):
         if requested != "auto":
@@ -190,14 +241,12 @@ def _kinds(frame: pd.DataFrame, geoms: np.ndarray, requested: str, errors: list[
             k = from_field
         else:
             if from_field:
-                errors[i].append(f"{path.name} feature {i}: unknown kind {from_field!r} in the "
-                                 f"kind field (use {', '.join(PROJECT_KINDS)})")
+                errors[i].append(f"{raw.display} {raw.where[i]}: unknown kind {from_field!r} in "
+                                 f"the kind field (use {', '.join(PROJECT_KINDS)})")
             k = _KIND_OF_DIM.get(int(dim), "site")
         if dim >= 0 and _DIM_OF_KIND[k] != dim:
-            shape = {0: "point", 1: "line", 2: "polygon"}[int(dim)]
-            errors[i].append(f"{path.name} feature {i}: a {k} project must be a "
-                             f"{ {0: 'point', 1: 'line', 2: 'polygon'}[_DIM_OF_KIND[k]] }, "
-                             f"got a {shape}")
+            errors[i].append(f"{raw.display} {raw.where[i]}: a {k} project must be a "
+                             f"{shape_of[_DIM_OF_KIND[k]]}, got a {shape_of[int(dim)]}")
         kinds.append(k)
     return kinds
 

@@ -95,6 +95,10 @@ def read_vector(path: str | Path, *, layer: str | None = None,
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file")
+    if path.is_file() and path.stat().st_size == 0:
+        raise InputError(f"{path}: the file is empty (0 bytes); re-export or re-copy it")
+    if path.suffix.lower() == ".shp" and path.is_file():
+        check_shapefile(path)
     if layer is None and path.suffix.lower() in _SINGLE_LAYER and path.is_file():
         layer = path.stem
     else:
@@ -129,6 +133,46 @@ def read_vector(path: str | Path, *, layer: str | None = None,
         warnings.append(f"attribute encoding {choice.describe()}; pass an encoding to override")
     return VectorSource(path, layer, attributes, np.asarray(geometry, dtype=object), crs,
                         choice, warnings)
+
+
+def check_shapefile(path: Path) -> None:
+    """Refuse a shapefile whose parts are missing or shorter than their headers say.
+
+    GDAL reads a truncated ``.shp`` without complaint, returning empty geometries for
+    the lost records; the headers give the true lengths, so compare them.
+
+    Raises
+    ------
+    InputError
+        A missing ``.dbf``/``.shx`` or a part shorter than its header declares.
+    """
+    parts = {p.suffix.lower(): p for p in path.parent.iterdir() if p.stem == path.stem}
+    missing = [s for s in (".shx", ".dbf") if s not in parts]
+    if missing:
+        raise InputError(f"{path}: the shapefile has no {' or '.join(missing)} beside it; "
+                         "copy all of its files (.shp, .shx, .dbf, .prj, .cpg) together")
+    for suffix in (".shp", ".shx"):
+        part = parts.get(suffix, path)
+        with open(part, "rb") as fh:
+            head = fh.read(28)
+        size = part.stat().st_size
+        if len(head) < 28 or int.from_bytes(head[:4], "big") != 9994:
+            raise InputError(f"{part}: not a valid {suffix} file (bad header); re-export the shapefile")
+        declared = int.from_bytes(head[24:28], "big") * 2
+        if size < declared:
+            raise InputError(f"{part}: truncated (its header says {declared:,} bytes, the file "
+                             f"has {size:,}); re-copy or re-export the shapefile")
+    dbf = parts[".dbf"]
+    with open(dbf, "rb") as fh:
+        head = fh.read(12)
+    if len(head) == 12:
+        records = int.from_bytes(head[4:8], "little")
+        header_len = int.from_bytes(head[8:10], "little")
+        record_len = int.from_bytes(head[10:12], "little")
+        declared = header_len + records * record_len
+        if dbf.stat().st_size < declared:
+            raise InputError(f"{dbf}: truncated (its header says {declared:,} bytes, the file "
+                             f"has {dbf.stat().st_size:,}); re-copy or re-export the shapefile")
 
 
 def _first_line(exc: BaseException) -> str:

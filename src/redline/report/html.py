@@ -17,8 +17,10 @@ from importlib import resources
 from pathlib import Path
 
 import jinja2
+import numpy as np
 import shapely
 
+from ..gcj02 import to_offset
 from ..result import Result
 from ._i18n import t
 from ._model import project_views, sources
@@ -119,8 +121,6 @@ def _css() -> str:
 
 def _bounds(geom, gcj: bool) -> list[list[float]]:
     if gcj:
-        from ._gcj02 import geometries_to_gcj02
-
-        geom = geometries_to_gcj02([geom])[0]
+        geom = to_offset(np.array([geom], dtype=object), "gcj02")[0]
     x0, y0, x1, y1 = geom.bounds
     return [[round(y0, 7), round(x0, 7)], [round(y1, 7), round(x1, 7)]]

@@ -55,6 +55,7 @@ def print_result(result: Result, *, lang: str = "zh", out: Console | None = None
             out.print(_findings_table(result, findings, lang))
         elif row.verdict:
             out.print(Text("  " + ("未发现涉及的管控要素" if zh else "no findings")))
+        _clauses(result, row.project_id, lang, out)
         out.print()
 
 
@@ -68,6 +69,8 @@ def _findings_table(result: Result, findings, lang: str) -> Table:
         table.add_column(title[0] if zh else title[1])
     for f in findings.itertuples():
         zone = f.zone_name or f.zone_id or "—"
+        if f.zone_name and f.zone_id and f.zone_id not in f.zone_name and ":" not in f.zone_id:
+            zone += f" ({f.zone_id})"  # names repeat (villages); ids tell zones apart
         cls = class_title(f.kind, f.zone_class, lang)
         table.add_row(
             Text(f.layer), Text(f"{zone}{' · ' + cls if cls else ''}"),
@@ -76,6 +79,29 @@ def _findings_table(result: Result, findings, lang: str) -> Table:
             Text(f.rule or "—"),
         )
     return table
+
+
+def _clauses(result: Result, project_id: str, lang: str, out: Console) -> None:
+    """Access-list clauses: a count by effect, then each targeted clause quoted."""
+    from ..access.clauses import dimension_title
+
+    rows = result.clauses_of(project_id)
+    if rows.empty:
+        return
+    zh = lang == "zh"
+    counts = rows["effect"].value_counts()
+    names = {"prohibition": ("禁止", "prohibitions"), "restriction": ("限制", "restrictions"),
+             "requirement": ("要求", "requirements")}
+    parts = [f"{names[e][0 if zh else 1]} {counts.get(e, 0)}" for e in names]
+    out.print(Text(("  生态环境准入清单:适用条款 " if zh else "  access list: applicable clauses ")
+                   + f"{len(rows)} (" + ", ".join(parts) + ")"))
+    for c in rows[rows["status"].isin(["targeted", "excepted"])].itertuples():
+        number = (f"第{c.number}条" if zh else f"clause {c.number}") if c.number else ""
+        verdict = label(VERDICT_LABELS, c.verdict, lang) if c.verdict else (
+            "例外" if zh else "excepted") if c.status == "excepted" else "—"
+        line = Text(f"    [{verdict}] {c.scope_label} {dimension_title(c.dimension, lang)} "
+                    f"{number}「{c.text}」", style=VERDICT_STYLE.get(c.verdict, "dim"))
+        out.print(line)
 
 
 def print_summary(result: Result, *, lang: str = "zh", out: Console | None = None) -> None:

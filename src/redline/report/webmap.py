@@ -31,11 +31,11 @@ from folium.utilities import JsCode
 from jinja2 import Template
 
 from ..errors import InputError
+from ..gcj02 import to_offset
 from ..kinds import class_title
 from ..pack import ZONE_COLUMNS
 from ..result import ILLUSTRATIVE_NOTE, KIND_LABELS, VERDICT_LABELS, label, measure_text
 from . import _assets
-from ._gcj02 import geometries_to_gcj02
 from ._i18n import t
 from ._model import MEMBERSHIP_KINDS, layer_title, size_text, zone_text
 from .style import (
@@ -123,7 +123,7 @@ def make_map(result: Result, *, project_id: str | None = None, lang: str = "zh",
                    zoom_control=True, prefer_canvas=False)
     _inline_assets(m)
     _add_basemaps(m, basemap, key, lang)
-    shift = geometries_to_gcj02 if gcj else (lambda g: g)
+    shift = (lambda g: to_offset(g, "gcj02")) if gcj else (lambda g: g)
 
     legend: list[tuple[str, str]] = []
     for layer in result.pack.layers:

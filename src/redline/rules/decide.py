@@ -16,6 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from .. import access
 from ..engine import Screening
 from ..projects import text_column
 from ..result import Result
@@ -52,6 +53,11 @@ def decide(screening: Screening, ruleset: Ruleset, *, on: dt.date | None = None,
 
     admin = findings[findings["kind"].isin(_ATTRIBUTE_KINDS)]
     findings = findings[~findings["kind"].isin(_ATTRIBUTE_KINDS)].reset_index(drop=True)
+    # Access lists (生态环境准入清单) of the units each project lies in: targeted clauses
+    # become access_list findings that the rules judge like any other.
+    assessment = access.assess(projects, findings, screening.pack.tables,
+                               ruleset.industry_groups)
+    projects, findings = assessment.projects, assessment.findings
 
     chosen = _choose(findings, projects, rules)
     verdict = np.array([rules[i].verdict if i >= 0 else "clear" for i in chosen], dtype=object)
@@ -67,6 +73,7 @@ def decide(screening: Screening, ruleset: Ruleset, *, on: dt.date | None = None,
         message_zh=column(lambda r: r.message_zh),
         message_en=column(lambda r: r.message_en),
     )
+    findings = access.cite(findings, {t.id: t.title for t in screening.pack.tables.values()})
     severity = findings["verdict"].map(SEVERITY).to_numpy()
     order = np.lexsort((np.arange(len(findings)), -severity,
                         _position(findings["project_id"], projects["project_id"])))
@@ -85,7 +92,8 @@ def decide(screening: Screening, ruleset: Ruleset, *, on: dt.date | None = None,
     )
     return Result(projects=projects, findings=findings, pack=screening.pack, ruleset=ruleset,
                   settings=screening.settings, generated_at=generated_at or _now(),
-                  rules_in_force_on=on.isoformat())
+                  rules_in_force_on=on.isoformat(),
+                  clauses=access.applicable_clauses(assessment, findings))
 
 
 def _choose(findings: pd.DataFrame, projects: pd.DataFrame, rules: list[Rule]) -> np.ndarray:

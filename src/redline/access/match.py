@@ -1,0 +1,356 @@
+"""Match projects against the access lists of the control units they lie in.
+
+For each project and each control unit it overlaps (or lies inside), the applicable
+clauses are the unit's own, those of its unit class, and the region-wide ones (province,
+city, county, or the whole list), filtered by admin code when a row names one. A clause
+*targets* the project when it names the project's industry (by code prefix, through a
+sector word or a GB/T 4754 name) or one of its declared pollutants, and, when it names
+project types (新建/改建/扩建) and the project declares its own, they agree; an industry the
+clause excepts (除…外) is not targeted. Targeted prohibitions and restrictions become
+findings of kind ``access_list`` (the rules give their verdicts); every applicable clause
+is listed for the reviewer.
+
+Targeting is computed once per distinct project profile (industry, pollutants, types) and
+clause, then joined back: the work grows with the list, not with the number of projects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ..projects import text_column
+from .clauses import dimension_title
+from .industry import canonical_code, catalogue, expand_groups, normalise_project_types
+from .table import SCOPES, AccessList
+
+#: Extra columns that findings carry (``None`` on findings of other kinds).
+CLAUSE_FINDING_COLUMNS = (
+    "clause_id", "clause_text", "clause_scope", "clause_unit", "clause_dimension",
+    "clause_number", "clause_effect", "clause_conditional", "clause_matched", "clause_row",
+)
+#: Columns of :attr:`redline.result.Result.clauses`.
+APPLICABLE_COLUMNS = (
+    "project_id", "layer", "unit_code", "unit_name", "clause_id", "row", "scope",
+    "scope_label", "dimension", "number", "text", "effect", "conditional", "conditions",
+    "targets", "status", "matched", "verdict", "rule",
+)
+_BUILD_TYPES = {"new", "rebuild", "expansion"}
+_EFFECT_CLASS = {"prohibition": "prohibition", "restriction": "restriction"}
+
+
+@dataclass
+class Assessment:
+    """What the access lists say about the projects.
+
+    Attributes
+    ----------
+    projects
+        The projects with canonical industry codes, normalised project types, a
+        ``pollutants`` column and any warnings added.
+    findings
+        The findings given, plus one ``access_list`` row per targeted prohibition or
+        restriction (with :data:`CLAUSE_FINDING_COLUMNS`).
+    applicable
+        One row per (project, applicable clause) (:data:`APPLICABLE_COLUMNS` without the
+        verdict, which the rules give later).
+    """
+
+    projects: gpd.GeoDataFrame
+    findings: pd.DataFrame
+    applicable: pd.DataFrame
+
+
+def prepare_projects(projects: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Canonical industry codes (``2614`` → ``C2614``), tags (新建 → ``new``), ``pollutants``.
+
+    A code not in the GB/T 4754-2017 table is kept as given, with a warning.
+    """
+    projects = projects.copy()
+    cat = catalogue()
+    industries, warnings = [], []
+    for code, notes in zip(projects["industry"], projects["warnings"], strict=True):
+        notes = list(notes)
+        canonical = canonical_code(code) if code else None
+        if code and (canonical is None or canonical not in cat):
+            notes.append(f"industry code {code!r} is not in GB/T 4754-2017; matched by prefix "
+                         "as written")
+        industries.append(canonical if canonical in cat else (str(code).upper() if code else None))
+        warnings.append(notes)
+    projects["industry"] = pd.Series(industries, index=projects.index, dtype=object)
+    projects["warnings"] = pd.Series(warnings, index=projects.index, dtype=object)
+    projects["project_types"] = pd.Series(
+        [normalise_project_types(t) for t in projects["project_types"]], index=projects.index,
+        dtype=object)
+    if "pollutants" not in projects.columns:
+        projects["pollutants"] = pd.Series([()] * len(projects), index=projects.index,
+                                           dtype=object)
+    projects["pollutants"] = projects["pollutants"].map(
+        lambda p: tuple(p) if isinstance(p, list | tuple) else ())
+    return projects
+
+
+def assess(projects: gpd.GeoDataFrame, findings: pd.DataFrame, tables: Mapping[str, AccessList],
+           groups: Mapping[str, Mapping[str, Any]]) -> Assessment:
+    """Collect the applicable clauses of each project and turn targeted ones into findings.
+
+    Parameters
+    ----------
+    projects
+        The projects frame (see :func:`prepare_projects`; it is applied here).
+    findings
+        The engine's findings (``control_unit`` rows locate the projects).
+    tables
+        The pack's access lists (``Pack.tables``).
+    groups
+        Industry groups (``Ruleset.industry_groups``) for ``@group`` sector words.
+
+    Returns
+    -------
+    Assessment
+    """
+    projects = prepare_projects(projects)
+    findings = findings.copy()
+    for column in CLAUSE_FINDING_COLUMNS:
+        findings[column] = pd.Series([None] * len(findings), index=findings.index, dtype=object)
+    lists = [t for t in tables.values() if len(t.clauses)]
+    if not lists:
+        return Assessment(projects, findings, _empty_applicable())
+    units = findings[(findings["kind"] == "control_unit")
+                     & findings["relation"].isin(["overlaps", "inside"])].copy()
+    units["zone_code"] = units["zone_code"].where(units["zone_code"].notna(), units["zone_id"])
+    units["admin"] = units["zone_code"].astype(str).str.extract(r"^ZH(\d{6})", expand=False)
+    units = units.sort_values(["project_id", "overlap_pct"], ascending=[True, False],
+                              kind="stable", na_position="last")
+    applicable = pd.concat([_applicable(units, t) for t in lists], ignore_index=True)
+    if applicable.empty:
+        return Assessment(projects, findings, _empty_applicable())
+
+    profile = _profiles(projects)
+    applicable = applicable.merge(profile, on="project_id", how="left")
+    verdicts = _targeting(applicable, groups)
+    applicable = applicable.merge(verdicts, on=["profile", "layer", "clause_id"], how="left")
+    projects = _warn_unchecked(projects, applicable)
+    access_rows = _finding_rows(applicable, findings)
+    if len(access_rows):
+        findings = pd.concat([findings, access_rows], ignore_index=True)
+    return Assessment(projects, findings, applicable)
+
+
+def _empty_applicable() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in APPLICABLE_COLUMNS})
+
+
+def _applicable(units: pd.DataFrame, table: AccessList) -> pd.DataFrame:
+    """(unit finding × clause) pairs where the clause's scope covers the unit."""
+    clauses = table.clauses.assign(seq=np.arange(len(table.clauses)))  # reading order
+    keep = ["project_id", "zone_code", "zone_name", "zone_class", "relation", "overlap_m2",
+            "overlap_pct", "overlap_length_m", "admin"]
+    # Plain frame, no geometry: the unit's overlap piece is looked up by unit_row later.
+    u = pd.DataFrame(units[keep]).assign(unit_row=units.index.to_numpy())
+    own = u.merge(clauses[clauses["scope"] == "unit"], left_on="zone_code",
+                  right_on="unit_code")
+    by_class = u.merge(clauses[clauses["scope"] == "unit_class"], left_on="zone_class",
+                       right_on="unit_class")
+    region = u.merge(clauses[clauses["scope"].isin(["all", "province", "city", "county"])],
+                     how="cross")
+    shared = pd.concat([by_class, region], ignore_index=True)
+    prefix = shared["admin_code"].fillna("").astype(str)
+    admin = shared["admin"].fillna("").astype(str)
+    # A row that names an admin area applies to units whose code carries that area (or
+    # whose code carries none, so that nothing is silently left out).
+    ok = (prefix == "") | (admin == "") | np.array([a.startswith(p) for a, p in
+                                                    zip(admin, prefix, strict=True)], bool)
+    pairs = pd.concat([own, shared[ok]], ignore_index=True)
+    if pairs.empty:
+        return pairs
+    pairs["layer"] = table.id
+    pairs["list_title"] = table.title
+    pairs["scope_rank"] = pairs["scope"].map({s: i for i, s in enumerate(SCOPES)})
+    # Each clause once per project: through the unit it overlaps most (units are sorted).
+    pairs = pairs.drop_duplicates(["project_id", "clause_id"], keep="first")
+    return pairs.sort_values(["project_id", "scope_rank", "seq"], kind="stable")
+
+
+def _profiles(projects: pd.DataFrame) -> pd.DataFrame:
+    keys = [(ind or "", tuple(sorted(set(types) & (_BUILD_TYPES | {"heavy_metals",
+                                                                   "wastewater_discharge"}))),
+             tuple(sorted(pols)))
+            for ind, types, pols in zip(projects["industry"], projects["project_types"],
+                                        projects["pollutants"], strict=True)]
+    return pd.DataFrame({"project_id": projects["project_id"].to_numpy(),
+                         "profile": keys})
+
+
+def _targeting(applicable: pd.DataFrame, groups: Mapping[str, Mapping[str, Any]]
+               ) -> pd.DataFrame:
+    """Status and matched text per distinct (profile, list, clause)."""
+    cat = catalogue()
+    distinct = applicable.drop_duplicates(["profile", "layer", "clause_id"])
+    rows = []
+    for r in distinct.itertuples(index=False):  # distinct profiles × clauses, not projects
+        status, matched = _target(r.profile, r, groups, cat)
+        rows.append((r.profile, r.layer, r.clause_id, status, matched))
+    return pd.DataFrame(rows, columns=["profile", "layer", "clause_id", "status", "matched"])
+
+
+def _target(profile: tuple, clause: Any, groups: Mapping[str, Mapping[str, Any]], cat
+            ) -> tuple[str, str]:
+    industry, tags, declared = profile
+    industries = expand_groups(clause.industries, groups)
+    exceptions = expand_groups(clause.exceptions, groups)
+    pollutants = set(clause.pollutants)
+    if not industries and not pollutants:
+        return "general", ""
+    project_pollutants = set(declared)
+    if "heavy_metals" in tags:
+        project_pollutants.add("heavy_metals")
+    if "wastewater_discharge" in tags:
+        project_pollutants.add("wastewater")
+    words = "、".join(clause.industry_words)
+    if industry and any(industry.startswith(e) for e in exceptions):
+        return "excepted", f"{cat.label(industry)}:条款例外(除…外)"
+    hit = next((p for p in industries if industry and industry.startswith(p)), None)
+    pol_hit = sorted(pollutants & project_pollutants)
+    if hit is None and not pol_hit:
+        if industries and not industry:
+            return "unknown_industry", f"条款涉及行业:{words}" if words else ""
+        return "not_targeted", ""
+    types = set(clause.project_types)
+    declared_types = set(tags) & _BUILD_TYPES
+    if types and declared_types and not (types & declared_types):
+        return "not_targeted", "项目建设性质与条款不符"
+    parts = []
+    if hit is not None:
+        parts.append(f"{cat.label(industry)} ∈ {hit}" + (f"({words})" if words else ""))
+    if pol_hit:
+        parts.append("污染物 " + "、".join(pol_hit))
+    return "targeted", ";".join(parts)
+
+
+def _warn_unchecked(projects: gpd.GeoDataFrame, applicable: pd.DataFrame) -> gpd.GeoDataFrame:
+    unknown = applicable[applicable["status"] == "unknown_industry"]
+    counts = unknown.groupby("project_id").size()
+    if counts.empty:
+        return projects
+    projects = projects.copy()
+    notes = []
+    for pid, warnings in zip(projects["project_id"], projects["warnings"], strict=True):
+        warnings = list(warnings)
+        if pid in counts.index:
+            warnings.append(
+                f"no industry code (--industry or an HYDM field): the access list "
+                f"(生态环境准入清单) could not be checked; {counts[pid]} applicable clause(s) "
+                "name industries")
+        notes.append(warnings)
+    projects["warnings"] = pd.Series(notes, index=projects.index, dtype=object)
+    return projects
+
+
+def _finding_rows(applicable: pd.DataFrame, findings: pd.DataFrame) -> pd.DataFrame:
+    columns = findings.columns
+    hits = applicable[(applicable["status"] == "targeted")
+                      & applicable["effect"].isin(list(_EFFECT_CLASS))]
+    if hits.empty:
+        return pd.DataFrame(columns=columns)
+    zone_class = np.where(hits["effect"] == "restriction", "restriction",
+                          np.where(hits["conditional"].astype(bool), "conditional_prohibition",
+                                   "prohibition"))
+    rows = pd.DataFrame({
+        "project_id": hits["project_id"].to_numpy(), "layer": hits["layer"].to_numpy(),
+        "kind": "access_list", "zone_id": hits["clause_id"].to_numpy(),
+        "zone_name": hits["zone_name"].to_numpy(), "zone_class": zone_class,
+        "zone_code": hits["zone_code"].to_numpy(), "relation": hits["relation"].to_numpy(),
+        "overlap_m2": hits["overlap_m2"].to_numpy(float),
+        "overlap_pct": hits["overlap_pct"].to_numpy(float),
+        "overlap_length_m": hits["overlap_length_m"].to_numpy(float),
+        "distance_m": 0.0, "zone_index": -1,
+        "geometry": findings.loc[hits["unit_row"].to_numpy(), "geometry"].to_numpy(),
+        "clause_id": hits["clause_id"].to_numpy(), "clause_text": hits["text"].to_numpy(),
+        "clause_scope": hits["scope"].to_numpy(),
+        "clause_unit": hits["scope_label"].to_numpy(),
+        "clause_dimension": hits["dimension"].to_numpy(),
+        "clause_number": hits["number"].to_numpy(), "clause_effect": hits["effect"].to_numpy(),
+        "clause_conditional": hits["conditional"].astype(bool).to_numpy(),
+        "clause_matched": hits["matched"].to_numpy(), "clause_row": hits["row"].to_numpy(),
+    })
+    for column in ("project_id", "layer", "kind", "zone_id", "zone_name", "zone_class",
+                   "zone_code", "relation"):
+        rows[column] = text_column(rows[column])
+    return rows[[c for c in columns if c in rows.columns]]
+
+
+def cite(findings: pd.DataFrame, titles: Mapping[str, str]) -> pd.DataFrame:
+    """Quote the clause in the message and name it in the basis of ``access_list`` findings.
+
+    Parameters
+    ----------
+    findings
+        Findings after the rules gave verdicts (``message_*``, ``basis*`` columns).
+    titles
+        Access-list id → title.
+    """
+    rows = findings["kind"] == "access_list"
+    if not rows.any():
+        return findings
+    findings = findings.copy()
+    sub = findings[rows]
+    where_zh, where_en = [], []
+    for f in sub.itertuples():
+        number = f"第{f.clause_number}条" if f.clause_number else "条款"
+        where_zh.append(f"《{titles.get(f.layer, f.layer)}》{f.clause_unit}"
+                        f"「{dimension_title(f.clause_dimension)}」{number}")
+        where_en.append(f"access list '{titles.get(f.layer, f.layer)}', {f.clause_unit}, "
+                        f"{dimension_title(f.clause_dimension, 'en')}, clause "
+                        f"{f.clause_number or '-'}")
+    quote = [f"「{t}」" for t in sub["clause_text"]]
+    findings.loc[rows, "message_zh"] = [f"{m}:{w}{q}" for m, w, q in
+                                        zip(sub["message_zh"], where_zh, quote, strict=True)]
+    findings.loc[rows, "message_en"] = [f"{m}: {w}: {q}" for m, w, q in
+                                        zip(sub["message_en"], where_en, quote, strict=True)]
+    findings.loc[rows, "basis"] = [f"{w};{b}" if b else w for w, b in
+                                   zip(where_zh, sub["basis"], strict=True)]
+    findings.loc[rows, "basis_en"] = [f"{w}; {b}" if b else w for w, b in
+                                      zip(where_en, sub["basis_en"], strict=True)]
+    return findings
+
+
+def applicable_clauses(assessment: Assessment, findings: pd.DataFrame) -> pd.DataFrame:
+    """The per-project list of applicable clauses with the verdict each one led to.
+
+    Parameters
+    ----------
+    assessment
+        From :func:`assess`.
+    findings
+        The judged findings (``verdict`` and ``rule`` of ``access_list`` rows).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`APPLICABLE_COLUMNS`; ``verdict``/``rule`` are set where the clause became a
+        finding.
+    """
+    a = assessment.applicable
+    if a.empty:
+        return _empty_applicable()
+    judged = findings[findings["kind"] == "access_list"][["project_id", "layer", "zone_id",
+                                                          "verdict", "rule"]]
+    judged = judged.rename(columns={"zone_id": "clause_id"})
+    out = a.merge(judged, on=["project_id", "layer", "clause_id"], how="left")
+    out = out.drop(columns=["unit_code", "unit_name"]).rename(
+        columns={"zone_code": "unit_code", "zone_name": "unit_name"})
+    out["targets"] = [
+        {"industries": list(i), "industry_words": list(w), "exceptions": list(e),
+         "project_types": list(t), "pollutants": list(p)}
+        for i, w, e, t, p in zip(out["industries"], out["industry_words"], out["exceptions"],
+                                 out["project_types"], out["pollutants"], strict=True)]
+    out = out[list(APPLICABLE_COLUMNS)].reset_index(drop=True)
+    for column in ("verdict", "rule", "number", "unit_name", "matched"):
+        out[column] = text_column(out[column])
+    return out
