@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import dataclasses
 import io
 import json
 import re
@@ -293,8 +294,8 @@ def test_docx_has_the_verdict_and_the_findings_table(result, outdir):
     doc = Document(outdir / "report.docx")
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "建设项目空间管控筛查报告" in text
-    for heading in ("一、项目概况", "二、结论", "三、管控要素明细", "四、所在环境管控单元", "五、图件",
-                    "数据来源", "声明"):
+    for heading in ("一、项目概况", "二、结论", "三、管控要素明细", "四、所在环境管控单元",
+                    "五、生态环境准入清单符合性分析", "六、图件", "数据来源", "声明"):
         assert heading in text
     headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading 1")]
     assert headings[:2] == ["筛查结果汇总", "A-1 红线内厂房"]
@@ -372,7 +373,30 @@ def test_csv_rows_and_neutralised_formulas(result, outdir):
     with open(outdir / "findings.csv", encoding="utf-8-sig", newline="") as fh:
         findings = list(csv.DictReader(fh))
     assert len(findings) == len(result.findings)
-    assert not any(v.startswith(("=", "+", "@")) for r in findings for v in r.values() if v)
+    assert not any(v.startswith(("=", "+", "-", "@")) for r in findings for v in r.values() if v)
+
+
+def test_spreadsheets_neutralise_every_formula_prefix(result, tmp_path):
+    from openpyxl import load_workbook
+
+    hostile = ["=1+1", "+1", "-2+3", "@SUM(A1)"]
+    projects = result.projects.copy()
+    projects["name"] = hostile
+    projects["source"] = ["-cmd|' /C calc'!A0"] * 4
+    changed = dataclasses.replace(result, projects=projects)
+    ws = load_workbook(redline.report.write_xlsx(changed, tmp_path / "p.xlsx"))["项目"]
+    header = [c.value for c in ws[1]]
+    for row, name in enumerate(hostile, start=2):
+        cell = ws.cell(row, header.index("项目名称") + 1)
+        assert cell.value == name and cell.data_type == "s" and cell.quotePrefix
+        assert ws.cell(row, header.index("数据来源文件") + 1).quotePrefix
+    with zipfile.ZipFile(tmp_path / "p.xlsx") as zf:
+        assert "<f>" not in zf.read("xl/worksheets/sheet1.xml").decode("utf-8")
+    redline.report.write_csv(changed, tmp_path)
+    with open(tmp_path / "projects.csv", encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["项目名称"] for r in rows] == ["'" + name for name in hostile]
+    assert all(r["数据来源文件"].startswith("'-cmd") for r in rows)
 
 
 # ------------------------------------------------------------------------------- CLI
@@ -409,3 +433,106 @@ def test_notebook_runs(tmp_path):
     outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     assert any("prohibited" in str(o.get("data", {}).get("text/plain", "")) for o in outputs)
+
+
+# ------------------------------------------------------------- access list (准入清单)
+
+
+@pytest.fixture(scope="module")
+def access_result():
+    """Demo P15 (a chemical plant in a key unit) twice: with its industry code, and without."""
+    pack = redline.load_pack()
+    from redline.demo import demo_projects
+
+    projects = demo_projects(pack)
+    projects = projects[projects.project_id == "P15"]
+    unknown = projects.assign(project_id="P15-X", industry=None, land_use="工业用地")
+    import pandas as pd
+
+    both = gpd.GeoDataFrame(pd.concat([projects, unknown], ignore_index=True), crs=projects.crs)
+    return redline.screen(both, pack)
+
+
+def _conflicts(result, project_id):
+    f = result.findings
+    rows = f[(f.project_id == project_id) & (f.kind == "access_list") & (f.verdict != "clear")]
+    return rows
+
+
+def test_access_section_in_html(access_result, tmp_path):
+    from redline.report.html import write_html
+
+    conflicts = _conflicts(access_result, "P15")
+    assert len(conflicts) >= 3 and len(_conflicts(access_result, "P15-X")) == 0
+    page = write_html(access_result, tmp_path / "r.html", interactive=False,
+                      figures=False).read_text(encoding="utf-8")
+    sections = page.split('<article class="project"')[1:]
+    assert len(sections) == 2
+    known, unknown = (s.split('<section class="access">')[1].split("</section>")[0] for s in sections)
+    assert "五、生态环境准入清单符合性分析" in sections[0]
+    # the four dimensions in order, and every conflicting clause in a highlighted row
+    dims = re.findall(r'<tr class="dimension"><th colspan="6">([^<]+)</th>', known)
+    assert dims == ["空间布局约束", "污染物排放管控", "环境风险防控", "资源开发效率要求"]
+    highlighted = re.findall(r'<tr class="conflict">(.*?)</tr>', known, flags=re.S)
+    assert len(highlighted) == len(conflicts)
+    for text in conflicts["clause_text"]:
+        assert any(text in row for row in highlighted)
+    applicable = access_result.clauses_of("P15")["status"].isin(["targeted", "general"]).sum()
+    assert f"适用的准入清单条款 {applicable} 条,其中与本项目冲突 {len(conflicts)} 条" in known
+    # without an industry code the report says the list could not be checked
+    unchecked = (access_result.clauses_of("P15-X")["status"] == "unknown_industry").sum()
+    assert unchecked > 0 and f"准入清单无法完整核对:涉及特定行业的 {unchecked} 条条款" in unknown
+    assert "准入清单无法完整核对" not in known and 'class="conflict"' not in unknown
+    assert unknown.count("待核实") == unchecked
+    # the overview shows the declared land use, the input CRS and the warnings
+    overview = sections[1].split("二、")[0]
+    assert "<th>用地性质</th><td>工业用地</td>" in overview
+    assert "<th>输入坐标系</th><td>EPSG:4490</td>" in overview
+    assert "access list (生态环境准入清单) could not be checked" in overview
+
+
+def test_access_section_in_english(access_result, tmp_path):
+    from redline.report.html import write_html
+
+    page = write_html(access_result, tmp_path / "r.html", lang="en", interactive=False,
+                      figures=False).read_text(encoding="utf-8")
+    assert "5. Environmental access list (生态环境准入清单) compliance" in page
+    assert "spatial layout constraints" in page and "the access list could not be checked" in page
+
+
+def test_access_section_in_docx(access_result, tmp_path):
+    from docx import Document
+
+    conflicts = _conflicts(access_result, "P15")
+    doc = Document(redline.report.write_docx(access_result, tmp_path / "r.docx", figures=False))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert text.count("五、生态环境准入清单符合性分析") == 2
+    assert "准入清单无法完整核对" in text
+    tables = [t for t in doc.tables if [c.text for c in t.rows[0].cells][2:3] == ["条款内容"]]
+    assert len(tables) == 2  # one per project
+    rows = [[c.text for c in row.cells] for row in tables[0].rows[1:]]
+    assert rows[0] == ["空间布局约束"] * 6  # a merged dimension row
+    bold = [r for r, row in zip(rows, tables[0].rows[1:], strict=True)
+            if row.cells[2].paragraphs[0].runs and row.cells[2].paragraphs[0].runs[0].bold]
+    assert sorted(r[2] for r in bold if r[0] != r[2]) == sorted(conflicts["clause_text"])
+    assert {r[5] for r in bold if r[0] != r[2]} <= {"禁止", "限制"}
+    unknown = [[c.text for c in row.cells] for row in tables[1].rows[1:]]
+    unchecked = (access_result.clauses_of("P15-X")["status"] == "unknown_industry").sum()
+    assert sum(r[5] == "待核实" for r in unknown) == unchecked
+    assert not any(r[5] in ("禁止", "限制") for r in unknown)
+
+
+def test_access_column_in_spreadsheets(access_result, tmp_path):
+    from openpyxl import load_workbook
+
+    n = len(_conflicts(access_result, "P15"))
+    applicable = access_result.clauses_of("P15")["status"].isin(["targeted", "general"]).sum()
+    ws = load_workbook(redline.report.write_xlsx(access_result, tmp_path / "p.xlsx"))["项目"]
+    header = [c.value for c in ws[1]]
+    column = [ws.cell(r, header.index("准入清单") + 1).value for r in (2, 3)]
+    assert column[0] == f"冲突 {n} 条 / 适用 {applicable} 条"
+    assert column[1].endswith("未给行业代码,未能核对")
+    redline.report.write_csv(access_result, tmp_path, lang="en")
+    with open(tmp_path / "projects.csv", encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows[0]["Access list"] == f"{n} conflict(s) / {applicable} applicable"

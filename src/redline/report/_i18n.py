@@ -107,6 +107,27 @@ TEXT: dict[str, tuple[str, str]] = {
     "count_projects": ("项目数", "Projects"),
     "main_reason": ("主要原因", "Main reason"),
     "coverage": ("图层包覆盖范围", "pack coverage"),
+    "land_use": ("用地性质", "Declared land use"),
+    "access": ("生态环境准入清单符合性分析", "Environmental access list (生态环境准入清单) compliance"),
+    "access_short": ("准入清单", "Access list"),
+    "access_scope": ("适用范围", "Scope"),
+    "access_number": ("序号", "No."),
+    "access_text": ("条款内容", "Clause"),
+    "access_effect": ("性质", "Effect"),
+    "access_status": ("核对结果", "Check"),
+    "access_other": ("其他", "Other"),
+    "access_comply": ("应落实", "to comply"),
+    "access_verify": ("待核实", "to verify"),
+    "access_no_list": ("图层包未提供生态环境准入清单,未作符合性分析。",
+                       "The layer pack has no environmental access list; compliance was not checked."),
+    "access_no_clauses": ("项目不在准入清单所列的管控单元内,无适用条款。",
+                          "The project lies in no unit the access list covers; no clause applies."),
+    "access_no_clauses_short": ("无适用条款", "no clause applies"),
+    "access_no_industry": (
+        "未提供行业代码(--industry 参数或 HYDM 字段),准入清单无法完整核对:"
+        "涉及特定行业的 {n} 条条款未能判断是否适用于本项目。",
+        "No industry code was given (--industry or an HYDM field), so the access list could not "
+        "be checked: {n} clause(s) that name industries could not be matched to the project."),
 }
 
 

@@ -25,6 +25,20 @@ from .style import VERDICT_COLORS, VERDICT_TINTS
 #: Layer kinds that say where a project is rather than what it touches; they get their
 #: own place in the report (overview, control units) instead of a detail row.
 MEMBERSHIP_KINDS = ("admin", "control_unit")
+#: Layer kinds with a section of their own (生态环境准入清单符合性分析), not detail rows.
+SECTION_KINDS = (*MEMBERSHIP_KINDS, "access_list")
+#: Access-list clause effects and match statuses as shown in the documents.
+EFFECT_LABELS = {"prohibition": ("禁止", "prohibition"), "restriction": ("限制", "restriction"),
+                 "requirement": ("要求", "requirement")}
+_STATUS_LABELS = {
+    "targeted": ("涉及", "applies"),
+    "general": ("普遍适用", "applies to all"),
+    "excepted": ("例外,不适用", "excepted"),
+    "unknown_industry": ("无法核对(缺行业代码)", "not checked (no industry code)"),
+    "not_targeted": ("不涉及", "does not concern the project"),
+}
+#: Clause statuses listed in the access-list section (``not_targeted`` is only counted).
+SHOWN_STATUSES = ("targeted", "general", "excepted", "unknown_industry")
 #: Control-unit attributes holding the four kinds of requirement (DOMAIN §3).
 UNIT_CLAUSES: dict[str, tuple[str, str]] = {
     "KJBJYS": ("空间布局约束", "spatial layout"),
@@ -79,6 +93,55 @@ class UnitRow:
 
 
 @dataclass
+class ClauseRow:
+    """One access-list clause that applies to a project (or was excepted or not checked)."""
+
+    scope: str
+    number: str
+    text: str
+    effect: str
+    status: str
+    status_label: str
+    matched: str
+    verdict: str | None
+    verdict_label: str
+    row: int
+
+    @property
+    def conflict(self) -> bool:
+        """True when the clause made a non-clear finding (a conflict with the list)."""
+        return self.verdict not in (None, "clear")
+
+    @property
+    def color(self) -> str:
+        """Tint of the verdict (white when there is no conflict)."""
+        return VERDICT_TINTS.get(self.verdict, "#ffffff") if self.conflict else "#ffffff"
+
+
+@dataclass
+class AccessView:
+    """生态环境准入清单符合性分析 of one project.
+
+    ``groups`` holds ``(dimension title, rows)`` in the order of the four dimensions
+    (空间布局约束, 污染物排放管控, 环境风险防控, 资源开发效率要求).
+    """
+
+    has_list: bool
+    groups: list[tuple[str, list[ClauseRow]]]
+    applicable: int
+    conflicts: int
+    not_concerned: int
+    unchecked: int
+    notes: list[str]
+    summary: str
+
+    @property
+    def rows(self) -> list[ClauseRow]:
+        """All rows, dimension by dimension."""
+        return [r for _, rows in self.groups for r in rows]
+
+
+@dataclass
 class ProjectView:
     """Everything the documents say about one project."""
 
@@ -98,6 +161,7 @@ class ProjectView:
     size: str
     area_m2: float | None
     length_m: float | None
+    access: AccessView | None = None
 
     @property
     def color(self) -> str:
@@ -234,7 +298,7 @@ def _finding_row(result: Result, f: Any, lang: str) -> LayerRow:
 def detail_layers(result: Result) -> list[tuple[str, str]]:
     """``(layer id, kind)`` of the layers that get rows in 管控要素明细, in catalog order."""
     return [(layer.id, layer.kind) for layer in result.pack.layers
-            if layer.kind not in MEMBERSHIP_KINDS]
+            if layer.kind not in SECTION_KINDS]
 
 
 def _plain_findings(result: Result, project_id: str) -> pd.DataFrame:
@@ -286,6 +350,87 @@ def unit_rows(result: Result, project_id: str, lang: str,
     return out
 
 
+def access_view(result: Result, project_id: str, industry: str | None,
+                lang: str = "zh") -> AccessView:
+    """The access-list clauses of one project, grouped by dimension, with conflicts marked.
+
+    Everything comes from :attr:`Result.clauses` (the matching was done by the screen):
+    clauses that apply (``targeted``, ``general``), that were ``excepted`` or that could
+    not be checked for lack of an industry code are listed; those that do not concern
+    the project are only counted.
+    """
+    from ..access.clauses import DIMENSIONS, dimension_title
+
+    zh = lang == "zh"
+    industry = industry if isinstance(industry, str) and industry else None
+    has_list = bool(result.pack.tables)
+    clauses = result.clauses_of(project_id)
+    if not has_list:
+        return AccessView(False, [], 0, 0, 0, 0, [t("access_no_list", lang)], "—")
+    if clauses.empty:
+        return AccessView(True, [], 0, 0, 0, 0, [t("access_no_clauses", lang)],
+                          t("access_no_clauses_short", lang))
+    status = clauses["status"]
+    shown = clauses[status.isin(SHOWN_STATUSES)]
+    rows_by_dim: dict[str, list[ClauseRow]] = {}
+    for c in shown.itertuples():
+        verdict = c.verdict if isinstance(c.verdict, str) else None
+        rows_by_dim.setdefault(c.dimension if isinstance(c.dimension, str) else "", []).append(ClauseRow(
+            scope=str(c.scope_label or "—"), number=str(c.number or ""), text=str(c.text),
+            effect=label(EFFECT_LABELS, c.effect, lang) if c.effect in EFFECT_LABELS else "—",
+            status=c.status, status_label=label(_STATUS_LABELS, c.status, lang),
+            matched=str(c.matched) if isinstance(c.matched, str) else "",
+            verdict=verdict, verdict_label=label(VERDICT_LABELS, verdict, lang) if verdict
+            else t("access_comply", lang) if c.status in ("targeted", "general")
+            else t("access_verify", lang) if c.status == "unknown_industry" else "—",
+            row=int(c.row)))
+    order = [*DIMENSIONS, *(d for d in rows_by_dim if d not in DIMENSIONS)]
+    groups = [(dimension_title(d, lang) if d else t("access_other", lang), rows_by_dim[d])
+              for d in order if d in rows_by_dim]
+    applicable = int(status.isin(["targeted", "general"]).sum())
+    conflicts = sum(r.conflict for _, rows in groups for r in rows)
+    not_concerned = int(status.isin(["not_targeted", "excepted"]).sum())
+    unchecked = int((status == "unknown_industry").sum())
+    notes = []
+    if zh:
+        notes.append(f"所在管控单元适用的准入清单条款 {applicable} 条,其中与本项目冲突 {conflicts} 条;"
+                     f"另有 {not_concerned} 条经核对不涉及本项目(含例外)。")
+    else:
+        notes.append(f"{applicable} clause(s) of the access list apply to the unit(s) the project "
+                     f"lies in, {conflicts} of them conflict with it; {not_concerned} more were "
+                     "checked and do not concern it (or except it).")
+    if not industry:
+        notes.append(t("access_no_industry", lang).format(n=unchecked))
+    summary = _access_summary(conflicts, applicable, bool(industry), lang)
+    return AccessView(True, groups, applicable, conflicts, not_concerned, unchecked, notes, summary)
+
+
+def _access_summary(conflicts: int, applicable: int, has_industry: bool, lang: str) -> str:
+    zh = lang == "zh"
+    text = (f"冲突 {conflicts} 条 / 适用 {applicable} 条" if zh
+            else f"{conflicts} conflict(s) / {applicable} applicable")
+    if not has_industry:
+        text += ";未给行业代码,未能核对" if zh else "; no industry code, not checked"
+    return text
+
+
+def access_summaries(result: Result, lang: str = "zh") -> list[str]:
+    """The one-line access-list summary of every project (for spreadsheets), in result order."""
+    p = result.projects
+    if not result.pack.tables:
+        return ["—"] * len(p)
+    c = result.clauses if result.clauses is not None else pd.DataFrame(
+        columns=["project_id", "status", "verdict"])
+    applicable = c[c["status"].isin(["targeted", "general"])].groupby("project_id").size()
+    conflict = c["status"].isin(SHOWN_STATUSES) & c["verdict"].notna() & (c["verdict"] != "clear")
+    conflicts = c[conflict].groupby("project_id").size()
+    listed = set(c["project_id"])
+    return [_access_summary(int(conflicts.get(pid, 0)), int(applicable.get(pid, 0)),
+                            isinstance(industry, str) and bool(industry), lang) if pid in listed
+            else t("access_no_clauses_short", lang)
+            for pid, industry in zip(p["project_id"], p["industry"], strict=True)]
+
+
 def project_view(result: Result, row: Any, lang: str = "zh",
                  findings: pd.DataFrame | None = None) -> ProjectView:
     """The facts shown for one project (a row of ``result.projects``)."""
@@ -309,6 +454,9 @@ def project_view(result: Result, row: Any, lang: str = "zh",
         (t("crs_in", lang), row.crs_in or "—"),
         (t("source", lang), row.source or "—"),
     ]
+    land_use = getattr(row, "land_use", None)
+    if isinstance(land_use, str) and land_use:
+        facts.insert(9, (t("land_use", lang), land_use))
     return ProjectView(
         id=str(row.project_id), name=row.name or "", kind=row.kind,
         kind_label=label(KIND_LABELS, row.kind, lang), facts=facts, verdict=row.verdict,
@@ -318,6 +466,7 @@ def project_view(result: Result, row: Any, lang: str = "zh",
         rows=layer_rows(result, row.project_id, lang, findings),
         units=unit_rows(result, row.project_id, lang, findings), admin=admin or "—", size=size,
         area_m2=area, length_m=length,
+        access=access_view(result, row.project_id, row.industry, lang),
     )
 
 

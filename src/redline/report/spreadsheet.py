@@ -22,7 +22,7 @@ import pandas as pd
 from ..kinds import KINDS, class_title
 from ..result import KIND_LABELS, RELATION_LABELS, VERDICT_LABELS, Result, label
 from ._i18n import t
-from ._model import detail_layers, layer_title, sources
+from ._model import access_summaries, detail_layers, layer_title, sources
 from .style import VERDICT_COLORS, VERDICT_TINTS
 
 #: First characters that make a spreadsheet program read text as a formula.
@@ -69,6 +69,7 @@ def project_table(result: Result, lang: str = "zh") -> pd.DataFrame:
         t("admin", lang): [sep.join(f"{a['name']}({a['code']})" if zh else f"{a['name']} ({a['code']})"
                                     for a in admin) for admin in p["admin"]],
         t("units", lang): p["project_id"].map(units).fillna("").to_numpy(),
+        t("access_short", lang): access_summaries(result, lang),
         t("verdict", lang): [label(VERDICT_LABELS, v, lang) for v in p["verdict"]],
         "verdict": p["verdict"].to_numpy(),
         t("reasons", lang): ["\n".join(reasons[pid]) for pid in p["project_id"]],

@@ -139,8 +139,11 @@ def _project(doc, result: Result, v: ProjectView, lang: str,
     if figures and geom is not None and not shapely.is_empty(geom):
         picture = figures.get(v.id) if isinstance(figures, Mapping) else \
             figure_bytes(result, v.id, "png", lang=lang)
+    _heading(doc, _numbered(5, t("access", lang), lang), 2)
+    _access(doc, v, lang)
+
     if picture:
-        _heading(doc, _numbered(5, t("maps", lang), lang), 2)
+        _heading(doc, _numbered(6, t("maps", lang), lang), 2)
         doc.add_picture(io.BytesIO(picture), width=Cm(15.5))
         doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
         _para(doc, f"{t('figure', lang)}{':' if lang == 'zh' else ': '}{v.title}", align="center",
@@ -171,6 +174,38 @@ def _details_table(doc, v: ProjectView, lang: str) -> None:
         else:
             for cell in row.cells:
                 _color_cell(cell, "7B8794")
+
+
+def _access(doc, v: ProjectView, lang: str) -> None:
+    """生态环境准入清单符合性分析: notes, then the clauses grouped by dimension."""
+    access = v.access
+    if access is None:
+        return
+    for i, note in enumerate(access.notes):
+        _para(doc, note, color="8D6E00" if i else None)
+    if not access.groups:
+        return
+    widths = (2.4, 0.9, 7.0, 1.1, 2.6, 1.6)
+    table = _grid(doc, [t("access_scope", lang), t("access_number", lang), t("access_text", lang),
+                        t("access_effect", lang), t("access_status", lang), t("verdict", lang)],
+                  [], widths_cm=widths, size=8.5)
+    for dimension, rows in access.groups:
+        merged = table.add_row().cells
+        cell = merged[0].merge(merged[-1])
+        cell.width = Cm(sum(widths))
+        _cell_text(cell, dimension, size=9, bold=True)
+        _shade_cell(cell, "F3F5F8")
+        for c in rows:
+            cells = table.add_row().cells
+            status = c.status_label + (f"\n{c.matched}" if c.matched else "")
+            for i, text in enumerate((c.scope, c.number, c.text, c.effect, status, c.verdict_label)):
+                cells[i].width = Cm(widths[i])
+                _cell_text(cells[i], text, size=8.5, bold=c.conflict, right=i == 1)
+            if c.conflict:
+                _shade_cell(cells[5], c.color.lstrip("#"))
+            elif c.status in ("excepted", "unknown_industry"):
+                for cell in cells:
+                    _color_cell(cell, "7B8794")
 
 
 def _sources(doc, src, lang: str) -> None:
