@@ -488,6 +488,10 @@ def test_access_section_in_html(access_result, tmp_path):
     overview = sections[1].split("二、")[0]
     assert "<th>用地性质</th><td>工业用地</td>" in overview
     assert "<th>输入坐标系</th><td>EPSG:4490</td>" in overview
+    # the access list is among the data sources, with its checksum and clause count
+    table = next(iter(access_result.pack.tables.values()))
+    assert re.search(rf"<td>{re.escape(table.title)}</td><td>生态环境准入清单</td><td class=\"num\">"
+                     rf"{len(table.clauses)}</td><td class=\"code hash\">{table.sha256}</td>", page)
     assert "access list (生态环境准入清单) could not be checked" in overview
 
 

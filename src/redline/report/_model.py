@@ -487,6 +487,11 @@ def sources(result: Result, lang: str = "zh") -> Sources:
                "kind": (KINDS[layer.kind].title_en if lang == "en" else KINDS[layer.kind].title_zh)
                if layer.kind in KINDS else layer.kind,
                "features": len(layer.zones), "sha256": layer.sha256} for layer in pack.layers]
+    kind = KINDS["access_list"]
+    layers += [{"id": table_id, "title": table.title,
+                "kind": kind.title_en if lang == "en" else kind.title_zh,
+                "features": len(table.clauses), "sha256": table.sha256}
+               for table_id, table in pack.tables.items()]
     rules = result.ruleset.describe()
     return Sources(
         pack_title=pack.title_for(lang), pack_id=pack.id, pack_version=pack.version,
