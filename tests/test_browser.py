@@ -1,7 +1,8 @@
 """The HTML report in a real browser (headless Chromium) with the network cut off.
 
 The browser is Debian's ``chromium`` (``.ci/run`` installs it when missing), driven by
-Playwright with the system browser (Playwright's own browser download is not used).
+Playwright with the system browser; when there is none, Playwright's own Chromium is used
+if ``playwright install chromium`` put one in place.
 Every request that is not a local file is aborted and recorded. The tests skip, saying
 why, only when no Chromium or no Playwright is available.
 """
@@ -34,14 +35,18 @@ def browser(tmp_path_factory):
     """A fresh headless Chromium profile with every non-file request aborted."""
     sync_api = pytest.importorskip(
         "playwright.sync_api", reason="Playwright is not installed (it comes with the 'test' extra)")
-    executable = _chromium()
-    if executable is None:
-        pytest.skip("no Chromium found: install Debian's 'chromium' package (.ci/run does) "
-                    "or set REDLINE_CHROMIUM to a Chromium executable")
+    executable = _chromium()  # None: Playwright's own Chromium, if `playwright install` ran
     with sync_api.sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=executable,
-            headless=True, args=CHROMIUM_FLAGS, viewport={"width": 1280, "height": 900})
+        try:
+            context = pw.chromium.launch_persistent_context(
+                str(tmp_path_factory.mktemp("chromium-profile")), executable_path=executable,
+                headless=True, args=CHROMIUM_FLAGS, viewport={"width": 1280, "height": 900})
+        except sync_api.Error as exc:
+            if executable is not None:
+                raise
+            pytest.skip("no Chromium found: install Debian's 'chromium' package (.ci/run does), "
+                        "set REDLINE_CHROMIUM to a Chromium executable or run `playwright install "
+                        f"chromium` ({str(exc).splitlines()[0]})")
         blocked: list[str] = []
 
         def cut_network(route):

@@ -266,6 +266,20 @@ def test_figure_draws_chinese_without_missing_glyphs(result):
     fig = project_figure(result, "A-1")
     texts = " ".join(t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text")))
     assert "红线内厂房" in texts and "筛查结论:禁止" in texts and "示意数据" not in texts
+    # the font matplotlib resolves for the figure's text has a glyph for every character
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+    from matplotlib.text import Text
+
+    families = {tuple(t.get_fontfamily()) for t in fig.findobj(Text)
+                if any(ord(ch) >= 0x2E80 for ch in t.get_text())}
+    assert families
+    for family in families:
+        path = font_manager.findfont(font_manager.FontProperties(family=list(family)),
+                                     fallback_to_default=False)
+        face = FT2Font(path)
+        missing = {ch for ch in texts if not ch.isspace() and face.get_char_index(ord(ch)) == 0}
+        assert not missing, (path, missing)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # matplotlib warns for every glyph it has to box
         assert figure_bytes(result, "A-1", "png")[:8] == b"\x89PNG\r\n\x1a\n"
