@@ -39,6 +39,8 @@ from shapely import affinity, ops
 from shapely.geometry import LineString, MultiPoint, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from demo_rasters import RASTER_CATALOG, write_rasters
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python < 3.11
@@ -1450,13 +1452,13 @@ scope_field = "适用范围"
 def write_catalog(out: Path) -> None:
     """Write ``catalog.toml`` and check that it parses."""
     path = out / "catalog.toml"
-    path.write_text(CATALOG, encoding="utf-8")
+    path.write_text(CATALOG + RASTER_CATALOG, encoding="utf-8")
     with path.open("rb") as handle:
         catalog = tomllib.load(handle)
     ids = [layer["id"] for layer in catalog["layers"]]
-    if len(ids) != 10 or len(set(ids)) != 10 or not all((out / layer["path"]).exists()
-                                                        for layer in catalog["layers"]):
-        raise AssertionError("catalog.toml: expected 10 layers with existing paths")
+    if len(ids) != 12 or len(set(ids)) != 12 or not all((out / layer["path"]).exists()
+                                                          for layer in catalog["layers"]):
+        raise AssertionError("catalog.toml: expected 12 layers with existing paths")
 
 
 def write_readmes(out: Path, scene: Scene, facts: dict[str, float]) -> None:
@@ -1490,6 +1492,12 @@ def write_readmes(out: Path, scene: Scene, facts: dict[str, float]) -> None:
          "4 条线:清溪干流分 3 段 + 支流石门溪"),
         ("`intake.geojson`", "intake 取水口", "`QSKBM` 编码, `QSKMC` 名称",
          "1 个点(清溪县第一水厂取水口)"),
+        ("`land_cover.tif`", "land_cover 土地覆盖", "栅格值 1–9,图例见 `catalog.toml`",
+         f"{facts['land_cover_width']} × {facts['land_cover_height']} 个 30 m 像元,"
+         "EPSG:4548,分块 COG"),
+        ("`dem.tif`", "terrain 数字高程模型", "高程(米,int16)",
+         f"{facts['dem_width']} × {facts['dem_height']} 个 3″ 像元,EPSG:4490,"
+         f"{facts['dem_min']:.0f}–{facts['dem_max']:.0f} m"),
         ("`catalog.toml`", "图层包目录", "—", "见 DESIGN §2.1"),
         ("`projects/`", "演示项目", "`XMBH`, `XMMC`, `HYDM`, `kind`, `project_type`",
          f"{len(PROJECTS)} 个,见 `projects/README.md`"),
@@ -1533,6 +1541,12 @@ CGCS2000 3度带高斯-克吕格投影(中央经线 117°E,无带号,EPSG:4548)�
 自然保护区缓冲区 = 核心区外扩 800 m,实验区 = 外扩 2000 m 减外扩 800 m;
 红线 HX350699003 与保护区核心区、缓冲区大面积重叠(重叠划定是常见情况)。
 
+两个栅格同为示意数据,由 `scripts/demo_rasters.py` 依据上述矢量图层合成:土地覆盖分类参照
+第三次全国国土调查一级地类(耕地、种植园用地、林地、草地、湿地、城镇村及工矿用地、交通运输用地、
+水域及水利设施用地、其他土地),基本农田图斑为耕地、城镇开发边界内为建设用地、河道为水域、
+红线与保护区为林地,县界外 500 m 以外为无数据(0);高程为解析地形(沿干流向下游降低的河谷、
+红线与保护区下的山丘、平缓起伏),不对应任何真实地形。
+
 ## 有意设置的数据缺陷(用于检验数据包校验与修复)
 
 1. `eco_redline.shp` 属性为 **GBK** 编码,但**没有 `.cpg` 文件**,DBF 头的语言驱动字节也为 0,
@@ -1564,7 +1578,11 @@ intake), `nature_reserve.geojson` (core/buffer/experimental zones of one provinc
 `basic_farmland.zip` ({n['basic_farmland']} patches), `urban_boundary.geojson` (2 urban development
 boundaries), `river.geojson` (main stem 清溪 in 3 chained features, digitised downstream, plus
 the tributary 石门溪 ending exactly on the confluence vertex), `intake.geojson` (1 intake, a
-main-stem vertex {facts['intake_below_confluence_m'] / 1000:.1f} km below the confluence).
+main-stem vertex {facts['intake_below_confluence_m'] / 1000:.1f} km below the confluence),
+`land_cover.tif` (a tiled COG, 30 m cells in EPSG:4548, nine classes loosely modelled on the
+first-level classes of the third national land survey, derived from the vector layers; 0 = no
+data beyond 500 m outside the county) and `dem.tif` (3 arc-second cells in EPSG:4490, an
+analytic relief; no real terrain), both synthetic (`scripts/demo_rasters.py`).
 `catalog.toml` is the pack catalog (DESIGN §2.1); `projects/` holds {len(PROJECTS)} demo projects;
 `access_list.xlsx` is an ILLUSTRATIVE access list (生态环境准入清单): province-, city- and
 county-wide rows, one row per unit class and rows for four units, the four dimensions as
@@ -1644,6 +1662,8 @@ def build_pack(out: Path, *, keep_failed: bool = False,
         write_projects(scene, staging)
         write_access_list(staging)
         check, facts = verify(staging, scene)
+        facts.update(write_rasters(scene, staging, seed=SEED, metric_crs=METRIC_CRS,
+                                   lonlat_crs=OUTPUT_CRS, check=check))
         write_catalog(staging)
         write_readmes(staging, scene, facts)
         size = sum(path.stat().st_size for path in staging.rglob("*") if path.is_file())

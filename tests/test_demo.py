@@ -92,6 +92,31 @@ def test_demo_command_labels_output_illustrative(tmp_path):
     assert "[禁止] 生态保护红线" in result.stdout
 
 
+def test_demo_land_cover_and_terrain(demo):
+    """The illustrative rasters agree with the vector layers and add up to the footprints."""
+    land = demo.land_cover
+    for pid in ("P01", "P03", "P07", "P10", "P13", "P14"):
+        rows = land[land["project_id"] == pid]
+        area = demo.projects.set_index("project_id").loc[pid, "area_m2"]
+        assert rows["area_m2"].sum() == pytest.approx(area, rel=1e-5)
+        assert (rows["part"] == "class").all()  # the rasters cover every demo footprint
+    top = land[land["part"] == "class"].sort_values("share_pct").groupby("project_id").last()
+    assert top.loc["P14", "code"] == "01" and top.loc["P14", "share_pct"] > 90  # farmland
+    assert top.loc["P07", "code"] == "20" and top.loc["P07", "share_pct"] > 90  # in town
+    assert top.loc["P01", "code"] == "03"  # in the red-line hills: forest
+    p04 = land[land["project_id"] == "P04"]  # the road: lengths per class
+    assert p04["length_m"].sum() == pytest.approx(
+        demo.projects.set_index("project_id").loc["P04", "length_m"], rel=1e-6)
+    terrain = demo.terrain.set_index("project_id")
+    screened = demo.projects.loc[demo.projects["verdict"].notna(), "project_id"]
+    assert set(terrain.index) == set(screened)
+    assert terrain.loc["P01", "elevation_mean"] > terrain.loc["P14", "elevation_mean"] + 200
+    assert (terrain["slope_max_deg"] < 45).all()
+    assert terrain["covered_pct"].to_numpy() == pytest.approx(100.0, abs=1e-3)
+    doc = demo.to_dict()
+    p14 = next(p for p in doc["projects"] if p["id"] == "P14")
+    assert p14["land_cover"][0]["classes"][0]["name"] == "耕地"
+    assert p14["terrain"][0]["layer"] == "dem"
 def test_demo_access_list(demo):
     pack = demo.pack
     table = pack.tables["access_list"]

@@ -34,6 +34,7 @@ from redline.gcj02 import wgs84_to_gcj02
 from redline.report import write_outputs
 from redline.report.style import VERDICT_TINTS
 from redline.report.webmap import map_parts
+from test_raster import raster_dir, rpack  # noqa: F401 - raster pack fixtures of #7
 
 HOSTILE_ZONE = '<script>alert("zone")</script>'
 HOSTILE_PROJECT = "<script>alert('project')</script>${alert(1)}"
@@ -554,3 +555,38 @@ def test_access_column_in_spreadsheets(access_result, tmp_path):
     with open(tmp_path / "projects.csv", encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert rows[0]["Access list"] == f"{n} conflict(s) / {applicable} applicable"
+
+
+# ------------------------------------------------------------------ raster layers (#7)
+
+
+def test_reports_show_raster_findings_land_cover_terrain_and_checksums(rpack, tmp_path):  # noqa: F811
+    from openpyxl import load_workbook
+
+    from redline.report.html import write_html
+
+    result = redline.screen(make([box(1_100, 6_300, 1_700, 6_700)]), rpack)
+    sens = result.findings[result.findings.layer == "sens"].set_index("zone_class")
+    assert set(sens.index) == {"extreme", "high"}
+    page = write_html(result, tmp_path / "r.html", interactive=False,
+                      figures=False).read_text(encoding="utf-8")
+    details = page.split("三、管控要素明细")[1].split("四、")[0]
+    title = rpack.layer("sens").spec.title
+    for cls, verdict in (("extreme", "限制"), ("high", "需关注")):
+        row = next(r for r in re.findall(r"<tr class=\"involved\">(.*?)</tr>", details, flags=re.S)
+                   if title in r and sens.loc[cls, "zone_name"] in r)
+        assert f"{sens.loc[cls, 'overlap_m2']:,.1f} m²" in row and verdict in row
+    overview = page.split("二、结论")[0]
+    cover = result.projects.iloc[0].land_cover
+    assert cover and "<th>占地类型</th>" in overview
+    for part in cover:
+        assert f"{part['name_zh']} {part['area_m2']:,.1f} m²({part['share_pct']:.1f}%)" in overview
+    terrain = result.projects.iloc[0].terrain[0]
+    assert f"高程 {terrain['elevation_min']:,.1f}–{terrain['elevation_max']:,.1f} m" in overview
+    for raster in rpack.rasters:
+        assert raster.sha256 in page
+    ws = load_workbook(redline.report.write_xlsx(result, tmp_path / "p.xlsx"))["项目"]
+    header = [c.value for c in ws[1]]
+    assert ws.cell(2, header.index(f"{title} 涉及面积/长度 (m²/m)") + 1).value == pytest.approx(
+        sens["overlap_m2"].sum())
+    assert ws.cell(2, header.index("占地类型") + 1).value.startswith(cover[0]["name_zh"])

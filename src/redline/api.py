@@ -17,6 +17,7 @@ from .io import read_projects
 from .pack import Pack, load_pack
 from .result import Result
 from .rules import Ruleset, decide, load_ruleset
+from .rules.catalog import catalog_rules
 from .settings import DEFAULT, Settings
 
 
@@ -33,8 +34,9 @@ def screen(projects: gpd.GeoDataFrame | str | Path, pack: Pack | str | Path | No
         A loaded :class:`~redline.pack.Pack`, a pack folder, or ``None`` for the
         bundled (illustrative) demo pack.
     rules
-        A loaded ruleset, or extra ruleset files merged over the national ruleset
-        (after the pack's own ruleset, if it ships one).
+        A loaded ruleset (used as given), or extra ruleset files merged over the
+        national ruleset (after the rules the pack's catalog implies and the pack's own
+        ruleset, if it ships one).
     settings
         Tolerances and distances; ``buffer_m`` overrides its buffer.
     buffer_m
@@ -60,6 +62,7 @@ def screen(projects: gpd.GeoDataFrame | str | Path, pack: Pack | str | Path | No
         projects = read_projects(projects)
     if not isinstance(pack, Pack):
         pack = load_pack(pack)
-    ruleset = rules if isinstance(rules, Ruleset) else load_ruleset(pack.rules_path, *rules)
+    ruleset = rules if isinstance(rules, Ruleset) else load_ruleset(
+        pack.rules_path, *rules, catalog=catalog_rules(pack))
     settings = settings.updated(buffer_m=buffer_m)
     return decide(screen_projects(projects, pack, settings), ruleset, on=on)

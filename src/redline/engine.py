@@ -29,6 +29,7 @@ from .crs import CGCS2000, geodesic_distance, geodesic_length
 from .geometry import keep_dimension
 from .pack import Layer, Pack
 from .projects import text_column
+from .raster import screen_rasters
 from .settings import DEFAULT, Settings
 
 #: Columns of the findings frame, in order (geometry last).
@@ -59,12 +60,17 @@ class Screening:
         the river path downstream, in EPSG:4490.
     pack, settings
         What was screened against, and with which tolerances.
+    land_cover, terrain
+        Per-project land-cover occupation and terrain statistics from the pack's raster
+        layers (see :data:`redline.raster.LAND_COVER_COLUMNS`, ``TERRAIN_COLUMNS``).
     """
 
     projects: gpd.GeoDataFrame
     findings: gpd.GeoDataFrame
     pack: Pack
     settings: Settings
+    land_cover: pd.DataFrame | None = None
+    terrain: pd.DataFrame | None = None
 
 
 def screen_projects(projects: gpd.GeoDataFrame, pack: Pack,
@@ -111,8 +117,10 @@ def screen_projects(projects: gpd.GeoDataFrame, pack: Pack,
         if layer.kind == "urban_boundary":
             parts.append(_outside(ctx, layer))
     parts.append(_downstream(ctx))
+    rasters = screen_rasters(projects, ctx.usable, pack, settings)
+    parts.append(rasters.findings)
     findings = _assemble([p for p in parts if p is not None and len(p)], projects, pack)
-    return Screening(projects, findings, pack, settings)
+    return Screening(projects, findings, pack, settings, rasters.land_cover, rasters.terrain)
 
 
 @dataclass
@@ -384,7 +392,7 @@ def _assemble(parts: list[pd.DataFrame], projects: gpd.GeoDataFrame, pack: Pack
                        frame["overlap_length_m"].to_numpy(float) / length * 100)
     frame["overlap_pct"] = np.where(np.isfinite(pct), pct, np.nan)
     # Deterministic order: project, then layer in catalog order, then zone, relation.
-    layer_order = {layer.id: i for i, layer in enumerate(pack.layers)}
+    layer_order = {layer.id: i for i, layer in enumerate([*pack.layers, *pack.rasters])}
     frame["_layer_order"] = frame["layer"].map(layer_order).fillna(-1)
     frame = frame.sort_values(["row", "_layer_order", "zone_index", "relation"], kind="stable")
     frame = frame[[*FINDING_COLUMNS, "geometry"]].reset_index(drop=True)

@@ -37,8 +37,13 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("intake", POINT, (), "取水口", "water intake"),
     Kind("admin", POLYGON, (), "行政区划", "administrative division"),
     Kind("land_cover", None, (), "土地覆盖", "land cover"),
+    Kind("terrain", None, (), "地形(数字高程模型)", "terrain (DEM)"),
+    Kind("raster_constraint", None, (), "栅格管控图层", "raster constraint layer"),
     Kind("access_list", None, (), "生态环境准入清单", "environmental access list", table=True),
 )}
+
+#: Raster kinds (``dim is None``): loaded by :mod:`redline.raster`, screened cell by cell.
+RASTER_KINDS = tuple(k.name for k in KINDS.values() if k.dim is None and not k.table)
 
 #: Zone kinds whose proximity matters (sensitive zones).
 SENSITIVE = ("ecological_redline", "water_source", "nature_reserve", "basic_farmland", "intake")

@@ -161,6 +161,8 @@ class Pack:
     catalog_sha256: str = ""
     #: Tables by id (``access_list`` entries → :class:`redline.access.AccessList`).
     tables: dict[str, Any] = field(default_factory=dict)
+    #: Raster layers (land_cover, terrain, raster_constraint; see :mod:`redline.raster`).
+    rasters: list[Any] = field(default_factory=list)
 
     @property
     def id(self) -> str:
@@ -202,8 +204,8 @@ class Pack:
         return [layer for layer in self.layers if layer.kind == kind]
 
     def layer(self, layer_id: str) -> Layer:
-        """The layer with this id."""
-        for layer in self.layers:
+        """The layer with this id (vector layers first, then raster layers)."""
+        for layer in [*self.layers, *self.rasters]:
             if layer.id == layer_id:
                 return layer
         raise KeyError(layer_id)
@@ -246,7 +248,7 @@ class Pack:
         if self.illustrative:
             out["illustrative"] = True
         out["catalog_sha256"] = self.catalog_sha256
-        out["layers"] = [layer.describe() for layer in self.layers]
+        out["layers"] = [layer.describe() for layer in [*self.layers, *self.rasters]]
         out["layers"] += [table.describe() for table in self.tables.values()]
         return out
 
@@ -287,19 +289,25 @@ def load_pack(path: str | Path | None = None, *, strict: bool = True) -> Pack:
     if strict:
         _raise_errors(catalog_file, issues)
     pack_crs = meta.get("crs", "EPSG:4490")
-    layers = []
+    layers, rasters = [], []
     tables: dict[str, Any] = {}
     for spec in specs:
         if spec.kind in KINDS and KINDS[spec.kind].table:
             tables.update(_load_table(spec, issues))
             continue
-        if spec.kind not in KINDS or KINDS[spec.kind].dim is None:
+        if spec.kind not in KINDS:
             continue
         try:
-            layers.append(_load_layer(spec, pack_crs, issues))
+            if KINDS[spec.kind].dim is None:
+                from .raster import load_raster_layer  # raster needs this module's classes
+
+                rasters.append(load_raster_layer(spec, pack_crs, issues))
+            else:
+                layers.append(_load_layer(spec, pack_crs, issues))
         except RedlineError as exc:
             issues.append(PackIssue("error", spec.id, str(exc)))
-    pack = Pack(folder, meta, layers, issues, file_checksum(catalog_file), tables)
+    pack = Pack(folder, meta, layers, issues, file_checksum(catalog_file), tables,
+                rasters=rasters)
     for layer in layers:  # the equal-area CRS depends on the extent of all layers
         layer.metric = pack.projector.to_metric(layer.zones.geometry.values)
     if strict:
@@ -385,9 +393,6 @@ def _parse_layer(entry: Any, n: int, folder: Path, issues: list[PackIssue]) -> L
     if kind not in KINDS:
         issues.append(PackIssue(
             "error", layer_id, f"unknown kind {kind!r} (known: {', '.join(KINDS)})"))
-    elif KINDS[kind].dim is None and not KINDS[kind].table:
-        issues.append(PackIssue(
-            "warning", layer_id, f"{kind} (raster) layers are not screened by this version"))
     path = folder / str(entry["path"])
     if not path.exists():
         issues.append(PackIssue("error", layer_id, f"file {entry['path']} not found"))

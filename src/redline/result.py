@@ -75,6 +75,15 @@ class Result:
         ISO timestamp.
     rules_in_force_on
         The date whose law the rules applied.
+    land_cover
+        Land-cover occupation from the pack's ``land_cover`` rasters: one row per
+        project, layer and class (``part == "class"``), plus rows for the parts with no
+        data (``"nodata"``) and outside the raster (``"outside"``); columns
+        :data:`redline.raster.LAND_COVER_COLUMNS`. Plain numbers for renderers (the
+        占地类型 table); ``None`` or empty when the pack has no land-cover layer.
+    terrain
+        Elevation and slope statistics from the pack's ``terrain`` rasters, one row per
+        project and layer (:data:`redline.raster.TERRAIN_COLUMNS`).
     clauses
         The access-list clauses (生态环境准入清单) that apply to each project, one row per
         (project, clause): ``project_id``, ``layer``, ``unit_code``/``unit_name`` (the unit
@@ -94,6 +103,8 @@ class Result:
     settings: Settings
     generated_at: str
     rules_in_force_on: str
+    land_cover: pd.DataFrame | None = None
+    terrain: pd.DataFrame | None = None
     clauses: pd.DataFrame | None = None
 
     @property
@@ -149,6 +160,36 @@ class Result:
         """The result document as JSON text (UTF-8, non-ASCII kept)."""
         return json.dumps(self.to_dict(lang), ensure_ascii=False, indent=indent)
 
+    def land_cover_of(self, project_id: str) -> pd.DataFrame:
+        """The land-cover rows of one project (classes by decreasing area, then uncovered)."""
+        table = self.land_cover
+        if table is None or len(table) == 0:
+            return _empty_like(table)
+        return table[table["project_id"] == project_id]
+
+    def terrain_of(self, project_id: str) -> pd.DataFrame:
+        """The terrain rows of one project (one per terrain layer)."""
+        table = self.terrain
+        if table is None or len(table) == 0:
+            return _empty_like(table)
+        return table[table["project_id"] == project_id]
+
+    def _raster_blocks(self, project_id: str, lang: str) -> dict[str, Any]:
+        """``land_cover`` and ``terrain`` blocks, present when the pack has such layers."""
+        out: dict[str, Any] = {}
+        rasters = getattr(self.pack, "rasters", [])
+        land = [layer for layer in rasters if layer.kind == "land_cover"]
+        if land:
+            rows = self.land_cover_of(project_id)
+            out["land_cover"] = [_land_cover_block(layer, rows[rows["layer"] == layer.id], lang)
+                                 for layer in land]
+        terrain = [layer for layer in rasters if layer.kind == "terrain"]
+        if terrain:
+            rows = self.terrain_of(project_id)
+            out["terrain"] = [_terrain_block(layer, r, lang) for layer in terrain
+                              for r in rows[rows["layer"] == layer.id].itertuples()]
+        return out
+
     def _project_dict(self, row: Any, findings: gpd.GeoDataFrame, lang: str) -> dict[str, Any]:
         units = findings[findings["kind"] == "control_unit"]
         return {
@@ -176,6 +217,7 @@ class Result:
             "findings": [_finding_dict(f, lang) for f in findings.itertuples()],
             "warnings": list(row.warnings),
             "errors": list(row.errors),
+            **self._raster_blocks(row.project_id, lang),
             "clauses": self._clause_dicts(row.project_id, lang),
         }
 
@@ -196,6 +238,46 @@ class Result:
             "status": c.status, "matched": c.matched or None, "verdict": c.verdict,
             "rule": c.rule, "row": int(c.row),
         } for c in self.clauses_of(project_id).itertuples()]
+
+
+def _empty_like(table: pd.DataFrame | None) -> pd.DataFrame:
+    return table.iloc[0:0] if table is not None else pd.DataFrame()
+
+
+def _land_cover_block(layer: Any, rows: pd.DataFrame, lang: str) -> dict[str, Any]:
+    name = "name_en" if lang == "en" else "name_zh"
+
+    def item(r: Any) -> dict[str, Any]:
+        value = _number(r.value, 6)
+        return {"value": int(value) if value is not None and value.is_integer() else value,
+                "code": r.code, "name": getattr(r, name), "area_m2": _number(r.area_m2, 2),
+                "length_m": _number(r.length_m, 2), "share_pct": _number(r.share_pct, 3)}
+
+    classes = rows[rows["part"] == "class"]
+    uncovered = rows[rows["part"] != "class"]
+    return {
+        "layer": layer.id, "title": _layer_title_of(layer, lang),
+        "classes": [item(r) for r in classes.itertuples()],
+        "uncovered": [{"part": r.part, **{k: v for k, v in item(r).items()
+                                          if k not in ("value", "code")}}
+                      for r in uncovered.itertuples()],
+        "covered_pct": _number(min(100.0, float(classes["share_pct"].sum())), 3),
+    }
+
+
+def _terrain_block(layer: Any, r: Any, lang: str) -> dict[str, Any]:
+    return {
+        "layer": layer.id, "title": _layer_title_of(layer, lang),
+        "elevation_min_m": _number(r.elevation_min, 2),
+        "elevation_mean_m": _number(r.elevation_mean, 2),
+        "elevation_max_m": _number(r.elevation_max, 2),
+        "slope_min_deg": _number(r.slope_min_deg, 3), "slope_mean_deg": _number(r.slope_mean_deg, 3),
+        "slope_max_deg": _number(r.slope_max_deg, 3), "covered_pct": _number(r.covered_pct, 3),
+    }
+
+
+def _layer_title_of(layer: Any, lang: str) -> str:
+    return KINDS[layer.kind].title_en if lang == "en" else layer.spec.title
 
 
 def _finding_dict(f: Any, lang: str) -> dict[str, Any]:

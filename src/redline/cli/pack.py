@@ -37,6 +37,13 @@ def check(directory):
                       f"{layer.crs_in} ({layer.crs_how})", layer.encoding,
                       str(len(layer.repairs)),
                       ", ".join(f"{k}:{v}" for k, v in classes.items()) or "—")
+    for raster in loaded.rasters:
+        g = raster.grid
+        classes = raster.class_names() or [f"legend:{len(raster.legend)}"] * bool(raster.legend)
+        table.add_row(raster.id, raster.kind, f"raster {g.width}×{g.height}",
+                      f"{raster.crs_in} ({raster.crs_how})", f"band {raster.band} {raster.dtype}",
+                      f"nodata {raster.nodata:g}" if raster.nodata is not None else "nodata —",
+                      ", ".join(classes) or "—")
     out.print(table)
     for issue in loaded.issues:
         out.print(str(issue), style="red" if issue.severity == "error" else "yellow",
@@ -65,3 +72,10 @@ def info(directory):
                   f"{b[0]:.4f},{b[1]:.4f} – {b[2]:.4f},{b[3]:.4f}  {layer.spec.title}",
                   highlight=False, markup=False, soft_wrap=True)
         out.print(f"{'':<16} sha256 {layer.sha256}", highlight=False, soft_wrap=True)
+    for raster in loaded.rasters:
+        b, g, t = raster.bounds, raster.grid, raster.grid.transform
+        out.print(f"{raster.id:<16} {raster.kind:<20} {g.width}×{g.height} cells of "
+                  f"{abs(t.a):g}×{abs(t.e):g} ({raster.crs_in})  "
+                  f"{b[0]:.4f},{b[1]:.4f} – {b[2]:.4f},{b[3]:.4f}  {raster.spec.title}",
+                  highlight=False, markup=False, soft_wrap=True)
+        out.print(f"{'':<16} sha256 {raster.sha256}", highlight=False, soft_wrap=True)

@@ -8,6 +8,7 @@ from rich.text import Text
 from ..pack import load_pack
 from ..report.table import VERDICT_STYLE, console
 from ..rules import load_ruleset
+from ..rules.catalog import catalog_rules
 from .options import lang_option, pack_option, rules_option
 
 
@@ -23,11 +24,13 @@ def rules() -> None:
 def show(pack_dir, rules_files, lang):
     """Print the active rules: what each matches, its verdict and its legal basis.
 
-    The national ruleset, then the pack's ruleset (if it ships one), then --rules files,
-    each overriding rules by id.
+    The national ruleset, then the rules the pack's catalog implies (raster class
+    verdicts), then the pack's ruleset (if it ships one), then --rules files, each
+    overriding rules by id.
     """
-    extra = [load_pack(pack_dir).rules_path] if pack_dir else []
-    ruleset = load_ruleset(*extra, *rules_files)
+    pack = load_pack(pack_dir) if pack_dir else None
+    extra = [pack.rules_path] if pack else []
+    ruleset = load_ruleset(*extra, *rules_files, catalog=catalog_rules(pack) if pack else None)
     out = console()
     out.print(f"ruleset {ruleset.id} · version {ruleset.version} · {len(ruleset.rules)} rules",
               highlight=False)
@@ -43,6 +46,8 @@ def show(pack_dir, rules_files, lang):
             condition.append("type " + ",".join(rule.project_types))
         if rule.supersedes:
             condition.append("supersedes " + ",".join(rule.supersedes))
+        if rule.layers:
+            condition.append("layers " + ",".join(rule.layers))
         out.print(Text.assemble((f"{rule.id}", "bold"), "  ",
                                 (rule.verdict, VERDICT_STYLE.get(rule.verdict, ""))))
         out.print(f"  matches  {','.join(rule.layer_kinds)}{classes} · {projects} · "

@@ -108,6 +108,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "main_reason": ("主要原因", "Main reason"),
     "coverage": ("图层包覆盖范围", "pack coverage"),
     "land_use": ("用地性质", "Declared land use"),
+    "land_cover": ("占地类型", "Land cover"),
+    "terrain": ("地形", "Terrain"),
     "access": ("生态环境准入清单符合性分析", "Environmental access list (生态环境准入清单) compliance"),
     "access_short": ("准入清单", "Access list"),
     "access_scope": ("适用范围", "Scope"),

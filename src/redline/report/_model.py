@@ -297,8 +297,11 @@ def _finding_row(result: Result, f: Any, lang: str) -> LayerRow:
 
 def detail_layers(result: Result) -> list[tuple[str, str]]:
     """``(layer id, kind)`` of the layers that get rows in 管控要素明细, in catalog order."""
-    return [(layer.id, layer.kind) for layer in result.pack.layers
-            if layer.kind not in SECTION_KINDS]
+    vectors = [(layer.id, layer.kind) for layer in result.pack.layers
+               if layer.kind not in SECTION_KINDS]
+    # raster layers give findings only when they map values to classes
+    return vectors + [(layer.id, layer.kind) for layer in getattr(result.pack, "rasters", [])
+                      if layer.classes]
 
 
 def _plain_findings(result: Result, project_id: str) -> pd.DataFrame:
@@ -431,6 +434,44 @@ def access_summaries(result: Result, lang: str = "zh") -> list[str]:
             for pid, industry in zip(p["project_id"], p["industry"], strict=True)]
 
 
+def land_cover_text(rows: Any, lang: str = "zh") -> str:
+    """占地类型 of a project (its ``land_cover`` rows): ``林地 1,234.5 m²(45.0%)、…``."""
+    if not isinstance(rows, list) or not rows:
+        return ""
+    zh = lang == "zh"
+    parts = []
+    for r in rows:
+        name = r.get("name_zh" if zh else "name_en") or r.get("code") or "?"
+        area, length, pct = number(r.get("area_m2")), number(r.get("length_m")), number(
+            r.get("share_pct"))
+        amount = f"{area:,.1f} m²" if area is not None else \
+            f"{length:,.1f} m" if length is not None else ""
+        share = "" if pct is None else (f"({pct:.1f}%)" if zh else f" ({pct:.1f}%)")
+        parts.append(f"{name} {amount}{share}".replace("  ", " ").strip())
+    return ("、" if zh else "; ").join(parts)
+
+
+def terrain_text(rows: Any, lang: str = "zh") -> str:
+    """Elevation and slope of a project (its ``terrain`` rows), one DEM after another."""
+    if not isinstance(rows, list) or not rows:
+        return ""
+    zh = lang == "zh"
+    parts = []
+    for r in rows:
+        e = [number(r.get(k)) for k in ("elevation_min", "elevation_mean", "elevation_max")]
+        g = [number(r.get(k)) for k in ("slope_min_deg", "slope_mean_deg", "slope_max_deg")]
+        bits = []
+        if None not in e:
+            bits.append(f"高程 {e[0]:,.1f}–{e[2]:,.1f} m(均值 {e[1]:,.1f} m)" if zh
+                        else f"elevation {e[0]:,.1f}–{e[2]:,.1f} m (mean {e[1]:,.1f} m)")
+        if None not in g:
+            bits.append(f"坡度 {g[0]:.1f}°–{g[2]:.1f}°(均值 {g[1]:.1f}°)" if zh
+                        else f"slope {g[0]:.1f}–{g[2]:.1f}° (mean {g[1]:.1f}°)")
+        if bits:
+            parts.append((",".join(bits)) if zh else ", ".join(bits))
+    return (";" if zh else "; ").join(parts)
+
+
 def project_view(result: Result, row: Any, lang: str = "zh",
                  findings: pd.DataFrame | None = None) -> ProjectView:
     """The facts shown for one project (a row of ``result.projects``)."""
@@ -457,6 +498,12 @@ def project_view(result: Result, row: Any, lang: str = "zh",
     land_use = getattr(row, "land_use", None)
     if isinstance(land_use, str) and land_use:
         facts.insert(9, (t("land_use", lang), land_use))
+    cover = land_cover_text(getattr(row, "land_cover", None), lang)
+    if cover:
+        facts.insert(-2, (t("land_cover", lang), cover))
+    terrain = terrain_text(getattr(row, "terrain", None), lang)
+    if terrain:
+        facts.insert(-2, (t("terrain", lang), terrain))
     return ProjectView(
         id=str(row.project_id), name=row.name or "", kind=row.kind,
         kind_label=label(KIND_LABELS, row.kind, lang), facts=facts, verdict=row.verdict,
@@ -492,6 +539,16 @@ def sources(result: Result, lang: str = "zh") -> Sources:
                 "kind": kind.title_en if lang == "en" else kind.title_zh,
                 "features": len(table.clauses), "sha256": table.sha256}
                for table_id, table in pack.tables.items()]
+    for raster in getattr(pack, "rasters", []):
+        grid = raster.describe().get("raster", {})
+        kind_info = KINDS.get(raster.kind)
+        layers.append({
+            "id": raster.id, "title": raster.spec.title,
+            "kind": (kind_info.title_en if lang == "en" else kind_info.title_zh)
+            if kind_info else raster.kind,
+            "features": f"{grid.get('width', '?')}×{grid.get('height', '?')}"
+                        + (" 栅格" if lang == "zh" else " cells"),
+            "sha256": raster.sha256})
     rules = result.ruleset.describe()
     return Sources(
         pack_title=pack.title_for(lang), pack_id=pack.id, pack_version=pack.version,

@@ -116,6 +116,9 @@ def _tables(result: Result, lang: str) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFra
     projects = result.projects[[*_PROJECT_FIELDS, "geometry"]].copy()
     projects["errors"] = result.projects["errors"].map("; ".join)
     projects["warnings"] = result.projects["warnings"].map("; ".join)
+    if "land_cover" in result.projects and result.projects["land_cover"].map(len).any():
+        projects["land_cover"] = result.projects["land_cover"].map(
+            lambda rows: _land_cover_text(rows, lang))
     findings = result.findings[[*_FINDING_FIELDS, "geometry"]].copy()
     if lang == "en":
         findings["basis"] = result.findings["basis_en"]
@@ -124,3 +127,14 @@ def _tables(result: Result, lang: str) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFra
         for frame in (projects, findings):
             frame["notice"] = "ILLUSTRATIVE demo data, not official"
     return projects, findings
+
+
+def _land_cover_text(rows: list[dict], lang: str) -> str:
+    """占地类型 in one cell: ``耕地 1234.5 m² (45.0%); …`` (length for lines)."""
+    name = "name_en" if lang == "en" else "name_zh"
+    parts = []
+    for r in rows:
+        amount = (f"{r['area_m2']:.1f} m²" if r["area_m2"] is not None
+                  else f"{r['length_m']:.1f} m" if r["length_m"] is not None else "")
+        parts.append(f"{r[name]} {amount} ({r['share_pct']:.1f}%)".replace("  ", " "))
+    return "; ".join(parts)

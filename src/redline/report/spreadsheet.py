@@ -22,7 +22,7 @@ import pandas as pd
 from ..kinds import KINDS, class_title
 from ..result import KIND_LABELS, RELATION_LABELS, VERDICT_LABELS, Result, label
 from ._i18n import t
-from ._model import access_summaries, detail_layers, layer_title, sources
+from ._model import access_summaries, detail_layers, land_cover_text, layer_title, sources
 from .style import VERDICT_COLORS, VERDICT_TINTS
 
 #: First characters that make a spreadsheet program read text as a formula.
@@ -88,6 +88,8 @@ def project_table(result: Result, lang: str = "zh") -> pd.DataFrame:
             overlap.reindex(keys).to_numpy(dtype=float)
         table[f"{title} {'最近距离' if zh else 'distance'} (m)"] = \
             distance.reindex(keys).to_numpy(dtype=float)
+    if "land_cover" in p and p["land_cover"].map(bool).any():
+        table[t("land_cover", lang)] = [land_cover_text(rows, lang) for rows in p["land_cover"]]
     table[t("warnings", lang)] = ["\n".join(w) for w in p["warnings"]]
     table[t("errors", lang)] = ["\n".join(e) for e in p["errors"]]
     table[t("crs_in", lang)] = p["crs_in"].to_numpy()

@@ -55,6 +55,7 @@ def print_result(result: Result, *, lang: str = "zh", out: Console | None = None
             out.print(_findings_table(result, findings, lang))
         elif row.verdict:
             out.print(Text("  " + ("未发现涉及的管控要素" if zh else "no findings")))
+        _print_rasters(result, row.project_id, lang, out)
         _clauses(result, row.project_id, lang, out)
         out.print()
 
@@ -81,6 +82,41 @@ def _findings_table(result: Result, findings, lang: str) -> Table:
     return table
 
 
+def _print_rasters(result: Result, project_id: str, lang: str, out: Console) -> None:
+    """The 占地类型 (land-cover occupation) table and a terrain line, when measured."""
+    zh = lang == "zh"
+    land = result.land_cover_of(project_id)
+    for layer_id, rows in land.groupby("layer", sort=False):
+        title = result.pack.layer(layer_id).spec.title
+        out.print(Text(f"  占地类型 · {title}" if zh else f"  land cover · {layer_id}", style="bold"))
+        lengths = rows["length_m"].notna().any()
+        points = rows["area_m2"].isna().all() and not lengths
+        table = Table(show_header=True, header_style="bold", box=None, padding=(0, 1),
+                      pad_edge=False)
+        amount_title = (("长度(m)", "length (m)") if lengths else ("面积(m²)", "area (m²)"))
+        for title_pair in (("类型", "class"), ("代码", "code"), amount_title, ("占比", "share")):
+            table.add_column(title_pair[0] if zh else title_pair[1],
+                             justify="right" if title_pair in (amount_title, ("占比", "share"))
+                             else "left")
+        for r in rows.itertuples():
+            amount = r.length_m if lengths else r.area_m2
+            table.add_row(Text(r.name_zh if zh else r.name_en), Text(r.code or "—"),
+                          Text("—" if points or amount != amount else f"{amount:,.1f}"),
+                          Text(f"{r.share_pct:.1f}%"))
+        out.print(table)
+    for r in result.terrain_of(project_id).itertuples():
+        title = result.pack.layer(r.layer).spec.title if zh else r.layer
+        if r.elevation_min != r.elevation_min:  # NaN: no data under the project
+            text = "无数据" if zh else "no data"
+        else:
+            text = (f"高程 {r.elevation_min:,.1f}–{r.elevation_max:,.1f} m(均值 {r.elevation_mean:,.1f} m)"
+                    if zh else f"elevation {r.elevation_min:,.1f}–{r.elevation_max:,.1f} m "
+                               f"(mean {r.elevation_mean:,.1f} m)")
+            if r.slope_mean_deg == r.slope_mean_deg:
+                text += (f";坡度 {r.slope_min_deg:.1f}–{r.slope_max_deg:.1f}°(均值 {r.slope_mean_deg:.1f}°)"
+                         if zh else f"; slope {r.slope_min_deg:.1f}–{r.slope_max_deg:.1f}° "
+                                    f"(mean {r.slope_mean_deg:.1f}°)")
+        out.print(Text(f"  地形 · {title}:{text}" if zh else f"  terrain · {title}: {text}"))
 def _clauses(result: Result, project_id: str, lang: str, out: Console) -> None:
     """Access-list clauses: a count by effect, then each targeted clause quoted."""
     from ..access.clauses import dimension_title

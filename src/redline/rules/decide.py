@@ -19,6 +19,7 @@ import pandas as pd
 from .. import access
 from ..engine import Screening
 from ..projects import text_column
+from ..raster import project_columns
 from ..result import Result
 from .ruleset import SEVERITY, VERDICTS, Rule, Ruleset
 
@@ -89,11 +90,13 @@ def decide(screening: Screening, ruleset: Ruleset, *, on: dt.date | None = None,
                            for bad, s in zip(failed, project_severity, strict=True)],
                           index=projects.index, dtype=object),
         admin=_admin_lists(admin, projects),
+        **project_columns(projects["project_id"], screening.land_cover, screening.terrain),
     )
     return Result(projects=projects, findings=findings, pack=screening.pack, ruleset=ruleset,
                   settings=screening.settings, generated_at=generated_at or _now(),
                   rules_in_force_on=on.isoformat(),
-                  clauses=access.applicable_clauses(assessment, findings))
+                  clauses=access.applicable_clauses(assessment, findings),
+                  land_cover=screening.land_cover, terrain=screening.terrain)
 
 
 def _choose(findings: pd.DataFrame, projects: pd.DataFrame, rules: list[Rule]) -> np.ndarray:
@@ -109,6 +112,7 @@ def _choose(findings: pd.DataFrame, projects: pd.DataFrame, rules: list[Rule]) -
     kind = findings["kind"].to_numpy()
     zone_class = findings["zone_class"].to_numpy()
     relation = findings["relation"].to_numpy()
+    layer = findings["layer"].to_numpy()
 
     match = np.zeros((n, len(rules)), dtype=bool)
     for j, rule in enumerate(rules):
@@ -126,6 +130,8 @@ def _choose(findings: pd.DataFrame, projects: pd.DataFrame, rules: list[Rule]) -
         if rule.project_types:
             wanted = set(rule.project_types)
             m &= np.array([bool(t & wanted) for t in tags], dtype=bool)
+        if rule.layers:
+            m &= np.isin(layer, rule.layers)
         match[:, j] = m
     position = {rule.id: j for j, rule in enumerate(rules)}
     for j, rule in enumerate(rules):
@@ -144,7 +150,7 @@ def _choose(findings: pd.DataFrame, projects: pd.DataFrame, rules: list[Rule]) -
 
 def _specificity(rule: Rule) -> int:
     return sum(bool(v) for v in (rule.zone_classes, rule.project_kinds, rule.industries,
-                                 rule.project_types))
+                                 rule.project_types, rule.layers))
 
 
 def _position(ids: pd.Series, order: pd.Series) -> np.ndarray:

@@ -28,7 +28,7 @@ _EXTRA_KINDS = ("coverage",)
 
 _RULE_KEYS = {"id", "layer_kinds", "zone_classes", "project_kinds", "relations", "industries",
               "exclude_industries", "project_types", "verdict", "message", "basis", "supersedes",
-              "disabled", "note"}
+              "disabled", "note", "layers"}
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,8 @@ class Rule:
     supersedes: tuple[str, ...] = ()
     note: str = ""
     source: str = ""
+    #: Layer ids the rule is limited to (empty: any layer of its kinds).
+    layers: tuple[str, ...] = ()
 
     def message(self, lang: str = "zh") -> str:
         """The rule's message in ``zh`` or ``en``."""
@@ -151,13 +153,16 @@ def national_rules_path() -> Path:
     return Path(str(resources.files("redline.rules") / "national.toml"))
 
 
-def load_ruleset(*extra: str | Path | None) -> Ruleset:
+def load_ruleset(*extra: str | Path | None, catalog: Any = None) -> Ruleset:
     """Load the national ruleset and merge the given files over it, in order.
 
     Parameters
     ----------
     *extra
         Ruleset files (``None`` entries are skipped).
+    catalog
+        Rules a pack's catalog implies (:class:`redline.rules.catalog.CatalogRules`),
+        merged right after the national ruleset, so that the files can override them.
 
     Returns
     -------
@@ -172,7 +177,12 @@ def load_ruleset(*extra: str | Path | None) -> Ruleset:
     disabled: set[str] = set()
     groups: dict[str, dict[str, Any]] = {}
     files = []
-    for path in (national_rules_path(), *(Path(p) for p in extra if p)):
+    for path in (national_rules_path(), catalog, *(Path(p) for p in extra if p)):
+        if not isinstance(path, Path):  # the pack catalog's rules, right after the national
+            if path is not None and path.rules:
+                files.append(path.file_entry())
+                merged.update((rule.id, rule) for rule in path.rules)
+            continue
         raw = load_toml(path, error=RulesError)
         head = raw.get("ruleset", {})
         if not head.get("id") or not head.get("version"):
@@ -261,7 +271,7 @@ def _parse_rule(entry: dict[str, Any], path: Path) -> Rule:
         project_kinds=strings("project_kinds", PROJECT_KINDS),
         industries=strings("industries"), exclude_industries=strings("exclude_industries"),
         project_types=strings("project_types"), supersedes=strings("supersedes"),
-        note=str(entry.get("note", "")), source=str(path),
+        note=str(entry.get("note", "")), source=str(path), layers=strings("layers"),
     )
 
 
