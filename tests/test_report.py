@@ -327,8 +327,12 @@ def test_docx_has_the_verdict_and_the_findings_table(result, outdir):
     assert any(r[0] == "饮用水水源保护区" and r[1] == "未涉及" for r in first)
     assert len(doc.inline_shapes) == 4  # one figure per project
     # the body is set in a Chinese font for East Asian text
+    east_asian = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia"
     normal = doc.styles["Normal"].element.rPr.rFonts
-    assert normal.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia") == "仿宋"
+    assert normal.get(east_asian) == "仿宋"
+    # table text in 宋体, through the cell paragraphs' style
+    cell_style = details[0].rows[1].cells[0].paragraphs[0].style
+    assert cell_style.element.rPr.rFonts.get(east_asian) == "宋体" and cell_style.font.size.pt == 8
 
 
 def test_docx_in_english(result, tmp_path):

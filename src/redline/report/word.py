@@ -17,6 +17,7 @@ from typing import Any
 import shapely
 from docx import Document
 from docx.enum.section import WD_ORIENT
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml import OxmlElement
@@ -368,18 +369,39 @@ def _widths(table, widths_cm: tuple[float, ...]) -> None:
             cell.width = Cm(width)
 
 
+def _table_style(part, size: float) -> str:
+    """Id of a paragraph style for table cells of one font size (宋体, single spacing).
+
+    Fonts and size live in the style rather than on every run: python-docx is slow at
+    adding run properties, and a style keeps the document small and easy to restyle.
+    """
+    cache = part.__dict__.setdefault("_redline_table_styles", {})
+    if size in cache:
+        return cache[size]
+    doc = part.document
+    style = doc.styles.add_style(f"RL Table {size:g}", WD_STYLE_TYPE.PARAGRAPH)
+    style.base_style = doc.styles["Normal"]
+    style.font.size = Pt(size)
+    style.font.name = _LATIN_FONT
+    style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), _TABLE_FONT)
+    style.paragraph_format.space_after = Pt(0)
+    style.paragraph_format.space_before = Pt(0)
+    style.paragraph_format.line_spacing = 1.0
+    style.paragraph_format.first_line_indent = Pt(0)
+    cache[size] = style.style_id
+    return style.style_id
+
+
 def _cell_text(cell, text: Any, *, size: float, bold: bool = False, right: bool = False) -> None:
     paragraph = cell.paragraphs[0]
-    paragraph.paragraph_format.space_after = Pt(0)
-    paragraph.paragraph_format.line_spacing = 1.0
+    paragraph._p.style = _table_style(cell.part, size)
     if right:
         paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     lines = str(text).split("\n")
     for i, line in enumerate(lines):
         run = paragraph.add_run(line)
-        run.font.size = Pt(size)
-        run.bold = bold
-        _set_fonts(run, _TABLE_FONT)
+        if bold:
+            run.bold = True
         if i < len(lines) - 1:
             run.add_break()
 
