@@ -209,6 +209,7 @@ def test_html_report_sections_numbers_and_sources(result, outdir, hostile_pack):
         assert layer.sha256 in page
     assert hostile_pack.catalog_sha256 in page
     assert "不构成法律意义上的认定" in page
+    assert page.count("图层包未提供生态环境准入清单,未作符合性分析。") == 4  # this pack has none
     # one figure per project, embedded as PNG of the right size
     pictures = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
     assert len(pictures) == 4

@@ -354,7 +354,7 @@ def unit_rows(result: Result, project_id: str, lang: str,
 
 
 def access_view(result: Result, project_id: str, industry: str | None,
-                lang: str = "zh") -> AccessView:
+                lang: str = "zh", clauses: pd.DataFrame | None = None) -> AccessView:
     """The access-list clauses of one project, grouped by dimension, with conflicts marked.
 
     Everything comes from :attr:`Result.clauses` (the matching was done by the screen):
@@ -367,7 +367,8 @@ def access_view(result: Result, project_id: str, industry: str | None,
     zh = lang == "zh"
     industry = industry if isinstance(industry, str) and industry else None
     has_list = bool(result.pack.tables)
-    clauses = result.clauses_of(project_id)
+    if clauses is None:
+        clauses = result.clauses_of(project_id)
     if not has_list:
         return AccessView(False, [], 0, 0, 0, 0, [t("access_no_list", lang)], "—")
     if clauses.empty:
@@ -473,7 +474,8 @@ def terrain_text(rows: Any, lang: str = "zh") -> str:
 
 
 def project_view(result: Result, row: Any, lang: str = "zh",
-                 findings: pd.DataFrame | None = None) -> ProjectView:
+                 findings: pd.DataFrame | None = None,
+                 clauses: pd.DataFrame | None = None) -> ProjectView:
     """The facts shown for one project (a row of ``result.projects``)."""
     if findings is None:
         findings = _plain_findings(result, row.project_id)
@@ -513,7 +515,7 @@ def project_view(result: Result, row: Any, lang: str = "zh",
         rows=layer_rows(result, row.project_id, lang, findings),
         units=unit_rows(result, row.project_id, lang, findings), admin=admin or "—", size=size,
         area_m2=area, length_m=length,
-        access=access_view(result, row.project_id, row.industry, lang),
+        access=access_view(result, row.project_id, row.industry, lang, clauses),
     )
 
 
@@ -522,7 +524,12 @@ def project_views(result: Result, lang: str = "zh") -> list[ProjectView]:
     plain = pd.DataFrame(result.findings.drop(columns="geometry"))
     groups = dict(tuple(plain.groupby("project_id", sort=False)))
     empty = plain.iloc[0:0]
-    return [project_view(result, row, lang, groups.get(row.project_id, empty))
+    clauses = result.clauses if result.clauses is not None else pd.DataFrame(
+        columns=["project_id"])
+    by_project = dict(tuple(clauses.groupby("project_id", sort=False)))
+    no_clauses = clauses.iloc[0:0]
+    return [project_view(result, row, lang, groups.get(row.project_id, empty),
+                         by_project.get(row.project_id, no_clauses))
             for row in result.projects.itertuples(index=False)]
 
 
