@@ -84,6 +84,8 @@ def test_demo_command_labels_output_illustrative(tmp_path):
     assert "示意数据,非官方成果" in result.stdout
     doc = json.loads((tmp_path / "result.json").read_text(encoding="utf-8"))
     assert doc["pack"]["illustrative"] is True and "示意数据" in doc["notice"]
+    report = (tmp_path / "report.html").read_text(encoding="utf-8")  # html is a default of demo
+    assert report.count("示意数据,非官方成果,不得用于实际审查") >= 2 and "P14" in report
     en = CliRunner().invoke(cli, ["demo", "--lang", "en"])
     assert "ILLUSTRATIVE" in en.stdout
     assert "[prohibited] ecological red line" in en.stdout  # no markup swallowed

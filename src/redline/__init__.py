@@ -8,6 +8,7 @@ The flow is read → normalise → screen → decide → render::
     result = redline.screen(projects, pack)           # screen + decide
     result.projects, result.findings                  # GeoDataFrames
     result.to_dict()                                  # the redline.result/1 document
+    redline.map(result)                               # interactive map (folium)
 """
 
 from ._version import __version__
@@ -21,5 +22,14 @@ from .settings import Settings
 
 __all__ = [
     "InputError", "Pack", "PackError", "RedlineError", "Result", "RulesError", "Settings",
-    "__version__", "load_pack", "load_ruleset", "read_projects", "screen",
+    "__version__", "load_pack", "load_ruleset", "map", "read_projects", "screen",
 ]
+
+
+def __getattr__(name: str):
+    # ``redline.map`` imports folium only when asked for
+    if name == "map":
+        from .report.webmap import make_map
+
+        return make_map
+    raise AttributeError(f"module 'redline' has no attribute {name!r}")

@@ -146,6 +146,16 @@ class Result:
                            for row in self.projects.itertuples(index=False)]
         return doc
 
+    def explore(self, **options: Any):
+        """The interactive map of this result (a ``folium.Map``; shows itself in a notebook).
+
+        Keyword arguments go to :func:`redline.report.webmap.make_map` (``project_id``,
+        ``lang``, ``basemap``, ``tianditu_key``, ``offline`` …).
+        """
+        from .report.webmap import make_map
+
+        return make_map(self, **options)
+
     def to_json(self, lang: str = "zh", indent: int | None = 2) -> str:
         """The result document as JSON text (UTF-8, non-ASCII kept)."""
         return json.dumps(self.to_dict(lang), ensure_ascii=False, indent=indent)

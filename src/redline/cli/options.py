@@ -23,6 +23,36 @@ fail_on_option = click.option(
     help="Exit 1 when any project's verdict is at or above this one.")
 
 
+_basemap = click.option(
+    "--basemap", type=click.Choice(["osm", "tianditu", "amap", "none"]), default="osm",
+    show_default=True,
+    help="Basemap of the interactive map (amap: overlays drawn in GCJ-02 to match it).")
+_tianditu_key = click.option(
+    "--tianditu-key", envvar="REDLINE_TIANDITU_KEY",
+    help="Tianditu API key for --basemap tianditu [env REDLINE_TIANDITU_KEY].")
+_offline = click.option(
+    "--offline", is_flag=True,
+    help="Maps request nothing from the network: no basemap tiles (Leaflet is always inlined).")
+
+
+def map_options(func):
+    """Add --basemap, --tianditu-key and --offline; the command gets ``map_options`` (a dict)."""
+    import functools
+
+    @_basemap
+    @_tianditu_key
+    @_offline
+    @functools.wraps(func)
+    def wrapper(*args, basemap, tianditu_key, offline, **kwargs):
+        if basemap == "tianditu" and not tianditu_key and not offline:
+            raise click.BadParameter("tianditu needs a key: pass --tianditu-key or set "
+                                     "REDLINE_TIANDITU_KEY", param_hint="--basemap")
+        options = {"basemap": basemap, "tianditu_key": tianditu_key, "offline": offline}
+        return func(*args, map_options=options, **kwargs)
+
+    return wrapper
+
+
 def split_list(value: str | None) -> list[str]:
     """Split a comma-separated option value."""
     return [v.strip() for v in (value or "").replace(",", ",").split(",") if v.strip()]

@@ -18,6 +18,7 @@ from .options import (
     buffer_option,
     fail_on_option,
     lang_option,
+    map_options,
     pack_option,
     rules_option,
     split_list,
@@ -53,9 +54,11 @@ from .options import (
 @click.option("--json", "as_json", is_flag=True,
               help="Print the result document (JSON) alone on stdout.")
 @fail_on_option
+@map_options
 def screen(project, pack_dir, kind, industry, project_types, pollutants, crs, layer, cad_layers,
            id_field,
-           name_field, encoding, buffer_m, rules_files, lang, outdir, formats, as_json, fail_on):
+           name_field, encoding, buffer_m, rules_files, lang, outdir, formats, as_json, fail_on,
+           map_options):
     """Screen the project(s) in PROJECT against a layer pack.
 
     Each feature of PROJECT is one project. Without --json a table per project is
@@ -69,6 +72,7 @@ def screen(project, pack_dir, kind, industry, project_types, pollutants, crs, la
       redline screen 拐点坐标.xlsx --crs EPSG:4527
       redline screen site.dxf --cad-layer 红线
       redline screen plant.shp --industry 电镀 --project-type 新建 --pollutants 重金属
+      redline screen site.shp -o out --format html,docx,xlsx,png --offline
     """
     chosen = split_list(formats)
     unknown = [f for f in chosen if f not in FORMATS]
@@ -90,7 +94,7 @@ def screen(project, pack_dir, kind, industry, project_types, pollutants, crs, la
     else:
         print_result(result, lang=lang)
     if outdir:
-        for path in write_outputs(result, outdir, chosen, lang=lang):
+        for path in write_outputs(result, outdir, chosen, lang=lang, map_options=map_options):
             click.echo(f"wrote {path}", err=True)
     for row in result.projects.itertuples(index=False):
         for error in row.errors:

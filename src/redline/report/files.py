@@ -1,4 +1,4 @@
-"""Write a result to an output folder: ``result.json`` and the geometry of findings."""
+"""Write a result to an output folder: ``result.json``, the geometry of findings, reports."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import geopandas as gpd
 from ..result import Result
 
 #: Output formats this version writes.
-FORMATS = ("json", "geojson", "gpkg")
+FORMATS = ("json", "geojson", "gpkg", "html", "docx", "xlsx", "csv", "png", "svg")
 
 _FINDING_FIELDS = ("project_id", "layer", "kind", "zone_id", "zone_name", "zone_class",
                    "zone_code", "relation", "overlap_m2", "overlap_pct", "overlap_length_m",
@@ -20,7 +20,7 @@ _PROJECT_FIELDS = ("project_id", "name", "kind", "source", "crs_in", "industry",
 
 
 def write_outputs(result: Result, outdir: str | Path, formats: Iterable[str] = ("json", "gpkg"),
-                  *, lang: str = "zh") -> list[Path]:
+                  *, lang: str = "zh", map_options: dict | None = None) -> list[Path]:
     """Write the chosen formats into ``outdir`` (created if needed).
 
     Parameters
@@ -32,9 +32,15 @@ def write_outputs(result: Result, outdir: str | Path, formats: Iterable[str] = (
     formats
         Any of :data:`FORMATS`: ``json`` → ``result.json``; ``gpkg`` → ``result.gpkg``
         with layers ``projects`` and ``findings``; ``geojson`` → ``projects.geojson`` and
-        ``findings.geojson``.
+        ``findings.geojson``; ``html`` → ``report.html`` (figures and interactive map
+        embedded) and ``map.html``; ``docx`` → ``report.docx``; ``xlsx`` →
+        ``projects.xlsx``; ``csv`` → ``projects.csv`` and ``findings.csv``; ``png`` /
+        ``svg`` → ``figure-<project id>.png`` / ``.svg`` per project.
     lang
         Language of messages.
+    map_options
+        Keyword arguments for the interactive map (``basemap``, ``tianditu_key``,
+        ``offline``; see :func:`redline.report.webmap.make_map`).
 
     Returns
     -------
@@ -62,6 +68,47 @@ def write_outputs(result: Result, outdir: str | Path, formats: Iterable[str] = (
             path.unlink(missing_ok=True)
             frame.to_file(path, driver="GeoJSON", engine="pyogrio")
             written.append(path)
+    written += _write_documents(result, outdir, formats, lang, map_options or {})
+    return written
+
+
+def _write_documents(result: Result, outdir: Path, formats: list[str], lang: str,
+                     map_options: dict) -> list[Path]:
+    # imported here: the renderers pull in matplotlib, folium and python-docx
+    written: list[Path] = []
+    static = [f for f in ("png", "svg") if f in formats]
+    rendered = None
+    if static or "html" in formats or "docx" in formats:
+        from .figure import render_figures
+
+        # each project is drawn once, for the files and the documents alike
+        rendered = render_figures(result, sorted({"png", *static}), lang=lang)
+    pngs = {pid: encoded["png"] for pid, encoded in (rendered or {}).items()}
+    if "html" in formats:
+        from .html import write_html
+        from .webmap import make_map
+
+        written.append(write_html(result, outdir / "report.html", lang=lang, figures=pngs,
+                                  **map_options))
+        path = outdir / "map.html"
+        make_map(result, lang=lang, **map_options).save(str(path))
+        written.append(path)
+    if "docx" in formats:
+        from .word import write_docx
+
+        written.append(write_docx(result, outdir / "report.docx", lang=lang, figures=pngs))
+    if "xlsx" in formats:
+        from .spreadsheet import write_xlsx
+
+        written.append(write_xlsx(result, outdir / "projects.xlsx", lang=lang))
+    if "csv" in formats:
+        from .spreadsheet import write_csv
+
+        written += write_csv(result, outdir, lang=lang)
+    if static:
+        from .figure import save_figures
+
+        written += save_figures(result, outdir, static, lang=lang, rendered=rendered)
     return written
 
 
