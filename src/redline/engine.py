@@ -18,12 +18,14 @@ reached along the river network from an outfall; ``distance_m`` along the river)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+from ._edges import EdgeIndex
 from ._network import RiverNetwork
 from .crs import CGCS2000, geodesic_distance, geodesic_length
 from .geometry import keep_dimension
@@ -72,7 +74,6 @@ class Screening:
     land_cover: pd.DataFrame | None = None
     terrain: pd.DataFrame | None = None
 
-
 def screen_projects(projects: gpd.GeoDataFrame, pack: Pack,
                     settings: Settings = DEFAULT) -> Screening:
     """Measure every project against every layer of a pack.
@@ -96,6 +97,7 @@ def screen_projects(projects: gpd.GeoDataFrame, pack: Pack,
     projects["warnings"] = [list(w) for w in projects["warnings"]]
     lonlat = projects.geometry.values.to_numpy() if len(projects) else np.empty(0, dtype=object)
     usable = ~shapely.is_missing(lonlat) & np.array([not e for e in projects["errors"]], bool)
+    # Each project is projected once; every measurement below works on these geometries.
     metric = np.full(len(projects), None, dtype=object)
     metric[usable] = pack.projector.to_metric(lonlat[usable])
 
@@ -107,13 +109,18 @@ def screen_projects(projects: gpd.GeoDataFrame, pack: Pack,
     length[is_line] = geodesic_length(lonlat[is_line])
     projects["length_m"] = length
 
-    ctx = _Context(projects, metric, usable, pack, settings)
-    parts = [_coverage(ctx)]
+    dims = np.full(len(projects), -1)
+    dims[usable] = shapely.get_dimensions(metric[usable])
+    ctx = _Context(projects, lonlat, metric, dims, usable, pack, settings)
+    # Admin layers are intersected first: they also say where the pack has data.
+    admin = {layer.id: _hit_pairs(ctx, layer) for layer in pack.layers_of("admin")
+             if len(layer.zones)}
+    parts = [_coverage(ctx, admin)]
     usable = ctx.usable  # coverage may have turned projects into errors
     for layer in pack.layers:
         if len(layer.zones) == 0 or not usable.any():
             continue
-        parts.append(_screen_layer(ctx, layer))
+        parts.append(_screen_layer(ctx, layer, admin.get(layer.id)))
         if layer.kind == "urban_boundary":
             parts.append(_outside(ctx, layer))
     parts.append(_downstream(ctx))
@@ -126,97 +133,246 @@ def screen_projects(projects: gpd.GeoDataFrame, pack: Pack,
 @dataclass
 class _Context:
     projects: gpd.GeoDataFrame
+    lonlat: np.ndarray
     metric: np.ndarray
+    dims: np.ndarray  # geometry dimension per project, -1 when unusable
     usable: np.ndarray
     pack: Pack
     settings: Settings
 
-    @property
-    def dims(self) -> np.ndarray:
-        out = np.full(len(self.metric), -1)
-        out[self.usable] = shapely.get_dimensions(self.metric[self.usable])
-        return out
+    @cached_property
+    def part_points(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per project: index of its first part, number of parts; first vertex per part."""
+        parts, owner = shapely.get_parts(self.metric[self.usable], return_index=True)
+        owner = np.flatnonzero(self.usable)[owner]
+        coords, index = shapely.get_coordinates(parts, return_index=True)
+        xy = coords[np.searchsorted(index, np.arange(len(parts)))]
+        count = np.bincount(owner, minlength=len(self.metric))
+        start = np.cumsum(count) - count
+        return start, count, xy
 
 
 # ------------------------------------------------------------------- per-layer pass
 
+#: Zones with more vertices than this (and many more than the project) are clipped to
+#: the project's envelope before GEOS intersects or measures them.
+_CLIP_MIN_VERTICES = 64
 
-def _screen_layer(ctx: _Context, layer: Layer) -> pd.DataFrame | None:
-    s = ctx.settings
+
+def _hit_pairs(ctx: _Context, layer: Layer) -> dict[str, np.ndarray]:
+    """The (project row, zone index) pairs that intersect, and which are covered.
+
+    Most projects lie deep inside one zone, far from any zone edge. So the edges
+    decide first: the layer's short boundary pieces (:mod:`redline._edges`) that meet
+    a project say which pairs cross a boundary; a pair that crosses none is either
+    wholly inside (``covered``: the overlap piece is the project, no intersection
+    needed) or wholly outside, and one point of each project part tells which. Only
+    the crossing pairs get an exact ``covers`` test, with the zone prepared.
+    """
     rows = np.flatnonzero(ctx.usable)
-    if layer.kind in _MEMBERSHIP:
-        ip, iz = layer.tree.query(ctx.metric[rows], predicate="intersects")
-    else:
-        # Query a little wider than the buffer: the final test is geodesic.
-        ip, iz = layer.tree.query(ctx.metric[rows], predicate="dwithin",
-                                  distance=s.buffer_m * 1.01 + 1.0)
-    if len(ip) == 0:
-        return None
+    geoms = ctx.metric[rows]
+    ip, iz = layer.tree.query(geoms)  # envelopes that intersect
     ip = rows[ip]
+    nz = np.int64(len(layer.metric))
+    key = ip.astype(np.int64) * nz + iz
+    edges = _edges_near(layer, np.unique(iz))
+    ep, ei = edges.tree.query(geoms)
+    meets = shapely.intersects(edges.pieces[ei], geoms[ep])
+    crossing = np.isin(key, rows[ep[meets]].astype(np.int64) * nz + edges.owner[ei[meets]])
+
+    _prepare(layer, iz)
+    zpoly = layer.dims[iz] == 2
+    inside = np.zeros(len(ip), dtype=bool)
+    partly = np.zeros(len(ip), dtype=bool)
+    clear = ~crossing & zpoly
+    partly[clear], inside[clear] = _parts_inside(ctx, ip[clear], layer.metric[iz[clear]])
+    hit = crossing | partly
+    covered = inside.copy()
+    edge = crossing & zpoly  # crosses the boundary, or lies inside touching it
+    covered[edge] = shapely.covers(layer.metric[iz[edge]], ctx.metric[ip[edge]])
+    # Group the pairs by zone, so that each prepared zone stays hot in cache.
+    order = np.lexsort((ip[hit], iz[hit]))
+    return {"ip": ip[hit][order], "iz": iz[hit][order], "covered": covered[hit][order]}
+
+
+#: Up to this many candidate zones, edges are cut for them alone (one project against a
+#: big pack should not index every boundary of the layer); beyond, the layer's index.
+_LOCAL_EDGE_ZONES = 64
+
+
+def _edges_near(layer: Layer, zones: np.ndarray) -> EdgeIndex:
+    """Boundary pieces of ``zones`` (indices into the layer): the layer's whole edge index,
+    or, for a few zones when that index is not built yet, theirs alone (owners = layer indices).
+    """
+    if "edges" in layer.__dict__ or len(zones) > _LOCAL_EDGE_ZONES:
+        return layer.edges
+    key = zones.tobytes()
+    last = layer.__dict__.get("_local_edges")
+    if last is None or last[0] != key:  # the same zones again (a project re-screened): reuse
+        local = EdgeIndex.build(layer.metric[zones])
+        last = layer.__dict__["_local_edges"] = (
+            key, EdgeIndex(local.pieces, zones[local.owner].astype(np.int64)))
+    return last[1]
+
+
+def _prepare(layer: Layer, zones: np.ndarray) -> None:
+    """Prepare (GEOS indexes) the zones about to be tested; prepared zones stay so."""
+    if "prepared" not in layer.__dict__ and len(zones):
+        shapely.prepare(layer.metric[np.unique(zones)])
+
+
+def _parts_inside(ctx: _Context, rows: np.ndarray, zones: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """For pairs whose boundaries do not meet: is any part, and is every part, inside?
+
+    Without a boundary contact each part of a project is wholly inside or wholly
+    outside the zone, so its first vertex decides (point-in-polygon against the
+    prepared zone). A multi-part project with parts on both sides intersects the
+    zone without being covered.
+    """
+    start, count, xy = ctx.part_points
+    n = count[rows]
+    pair = np.repeat(np.arange(len(rows)), n)
+    part = np.repeat(start[rows] - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))
+    inside = shapely.contains_xy(zones[pair], xy[part, 0], xy[part, 1])
+    hits = np.bincount(pair, weights=inside, minlength=len(rows))
+    return hits > 0, hits == n
+
+
+def _screen_layer(ctx: _Context, layer: Layer, pairs: dict[str, np.ndarray] | None = None
+                  ) -> pd.DataFrame | None:
+    s = ctx.settings
+    membership = layer.kind in _MEMBERSHIP
+    rows = np.flatnonzero(ctx.usable)
+    pairs = pairs or _hit_pairs(ctx, layer)
+    live = ctx.usable[pairs["ip"]]  # coverage may have dropped projects since
+    ip, iz, covered = pairs["ip"][live], pairs["iz"][live], pairs["covered"][live]
+    _prepare(layer, iz)
     pg, zg = ctx.metric[ip], layer.metric[iz]
-    pdim = ctx.dims[ip]
-    zdim = shapely.get_dimensions(zg)
+    zdim = layer.dims[iz]
     n = len(ip)
+    zpoly = zdim == 2
+    pdim = ctx.dims[ip]
+    cut = ~covered
+    piece = np.full(n, None, dtype=object)
+    piece[covered] = pg[covered]
+    piece[cut] = _clipped_intersection(pg[cut], zg[cut])
 
     relation = np.full(n, None, dtype=object)
     overlap_m2 = np.full(n, np.nan)
-    length_m = np.full(n, np.nan)
-    distance = np.full(n, np.nan)
-    piece = np.full(n, None, dtype=object)
-
-    hit = shapely.intersects(pg, zg)
-    # Fast path: a zone that covers the whole project needs no intersection.
-    covered = hit & (zdim == 2)
-    covered[covered] = shapely.covers(zg[covered], pg[covered])
-    piece[covered] = pg[covered]
-    cut = hit & ~covered
-    piece[cut] = shapely.intersection(pg[cut], zg[cut])
+    distance = np.zeros(n)
 
     # Footprints against zones (polygons, lines, points).
-    a = hit & (pdim == 2)
-    aa = a & (zdim == 2)
+    a = pdim == 2
+    aa = a & zpoly
     overlap_m2[aa] = shapely.area(piece[aa])
     sliver = aa & _is_sliver(piece, overlap_m2, s)
     relation[aa] = "overlaps"
     relation[sliver] = "touches"
-    piece[aa & ~sliver] = keep_dimension(piece[aa & ~sliver], 2)
-    relation[a & (zdim < 2)] = "overlaps"  # a river runs through, or an intake lies within
+    trim = aa & ~sliver & cut
+    piece[trim] = keep_dimension(piece[trim], 2)
+    relation[a & ~zpoly] = "overlaps"  # a river runs through, or an intake lies within
 
     # Lines: inside when covered, else the length shared.
-    ln = hit & (pdim == 1)
+    ln = pdim == 1
     relation[ln & covered] = "inside"
-    relation[ln & ~covered & (zdim == 2)] = "overlaps"  # refined by length below
-    relation[ln & (zdim < 2)] = "touches"  # crossing a river line or touching a point
+    relation[ln & ~covered & zpoly] = "overlaps"  # refined by length below
+    relation[ln & ~zpoly] = "touches"  # crossing a river line or touching a point
 
     # Points: inside when in the interior, touches on the boundary.
-    pt = hit & (pdim == 0)
-    interior = pt & (zdim == 2)
+    pt = pdim == 0
+    interior = pt & zpoly
     interior[interior] = shapely.contains_properly(zg[interior], pg[interior])
     relation[pt] = "touches"
     relation[interior] = "inside"
 
-    # Not intersecting: distance, refined geodesically between the nearest points.
-    far = ~hit
-    if far.any():
-        distance[far] = _geodesic_gap(ctx.pack, pg[far], zg[far])
-        piece[far] = shapely.shortest_line(pg[far], zg[far])
-        relation[far] = np.where(distance[far] <= s.sliver_width_m, "touches", "near")
-    distance[hit] = 0.0
-
     keep = relation != None  # noqa: E711 - elementwise on an object array
-    keep &= ~(far & (distance > s.buffer_m))
-    if layer.kind in _MEMBERSHIP:
+    if membership:
         # A point on the line between two units or towns belongs to both (closed sets).
         relation[pt & (relation == "touches")] = "inside"
         keep &= np.isin(relation, ["overlaps", "inside"])
-    elif layer.kind not in _PROXIMITY:
-        keep &= relation != "near"
+    columns = {"ip": ip, "iz": iz, "relation": relation, "overlap_m2": overlap_m2,
+               "distance": distance, "piece": piece, "covered": covered, "zdim": zdim}
+    columns = {k: v[keep] for k, v in columns.items()}
+    hit_keys = ip.astype(np.int64) * len(layer.metric) + iz
+    if not membership:
+        near = _near_pairs(ctx, layer, rows, hit_keys=hit_keys)
+        if near is not None and layer.kind not in _PROXIMITY:
+            near = {k: v[near["relation"] == "touches"] for k, v in near.items()}
+    else:
+        # Points within the sliver width of a unit's edge (on it, up to rounding) belong to it.
+        points = rows[ctx.dims[rows] == 0]
+        near = (_near_pairs(ctx, layer, points, hit_keys=hit_keys,
+                            within_m=ctx.settings.sliver_width_m) if len(points) else None)
+        if near is not None:
+            near = {k: v[near["relation"] == "touches"] for k, v in near.items()}
+            near["relation"][:] = "inside"
+    if near is not None:
+        columns = {k: np.concatenate([columns[k], near[k]]) for k in columns}
+    return _finish_layer(ctx, layer, columns)
 
+
+def _near_pairs(ctx: _Context, layer: Layer, rows: np.ndarray, hit_keys: np.ndarray,
+                within_m: float | None = None) -> dict[str, np.ndarray] | None:
+    """Zones within the buffer of projects they do not intersect.
+
+    The gap between disjoint shapes is the gap to the zone's boundary, so the query
+    runs against the layer's short boundary pieces (:mod:`redline._edges`): only
+    the few edges near each project are measured. The planar distance in the
+    equal-area CRS selects the candidates (with a margin); the geodesic distance
+    between the nearest points decides.
+    """
+    s = ctx.settings
+    within_m = s.buffer_m if within_m is None else within_m
+    reach = within_m * 1.01 + 1.0
+    b = shapely.bounds(ctx.metric[rows])
+    boxes = shapely.box(b[:, 0] - reach, b[:, 1] - reach, b[:, 2] + reach, b[:, 3] + reach)
+    edges = _edges_near(layer, np.unique(layer.tree.query(boxes)[1]))
+    ie, jp = edges.tree.query(boxes)[::-1]
+    if len(ie) == 0:
+        return None
+    jp = rows[jp]
+    key = jp.astype(np.int64) * len(layer.metric) + edges.owner[ie]
+    apart = ~np.isin(key, hit_keys)
+    ie, jp, key = ie[apart], jp[apart], key[apart]
+    gap = shapely.distance(edges.pieces[ie], ctx.metric[jp])
+    within = gap <= reach
+    ie, jp, key, gap = ie[within], jp[within], key[within], gap[within]
+    if len(ie) == 0:
+        return None
+    # The nearest piece of each (project, zone) pair gives its shortest line.
+    order = np.lexsort((gap, key))
+    first = order[np.r_[True, key[order][1:] != key[order][:-1]]]
+    ie, jp = ie[first], jp[first]
+    lines = shapely.shortest_line(ctx.metric[jp], edges.pieces[ie])
+    distance = _geodesic_line_length(ctx.pack, lines)
+    near = distance <= within_m
+    m = int(near.sum())
+    return {"ip": jp[near], "iz": edges.owner[ie][near],
+            "relation": np.where(distance[near] <= s.sliver_width_m, "touches", "near"
+                                 ).astype(object),
+            "overlap_m2": np.full(m, np.nan), "distance": distance[near],
+            "piece": lines[near], "covered": np.zeros(m, dtype=bool),
+            "zdim": layer.dims[edges.owner[ie][near]]}
+
+
+def _finish_layer(ctx: _Context, layer: Layer, c: dict[str, np.ndarray]) -> pd.DataFrame | None:
+    """Lon/lat pieces, shared lengths and zone attributes of the kept pairs."""
+    s = ctx.settings
+    n = len(c["ip"])
+    if n == 0:
+        return None
+    ip, relation, piece, covered = c["ip"], c["relation"], c["piece"], c["covered"]
+    pdim, zdim = ctx.dims[ip], c["zdim"]
+    # Back to lon/lat: a project that lies wholly inside is its own piece (no
+    # reprojection); only new geometry (cut pieces, lines to near zones) is projected.
     piece_ll = np.full(n, None, dtype=object)
-    piece_ll[keep] = ctx.pack.projector.to_lonlat(piece[keep])
+    piece_ll[covered] = ctx.lonlat[ip[covered]]
+    piece_ll[~covered] = ctx.pack.projector.to_lonlat(piece[~covered])
 
     # Shared length of line projects, measured geodesically.
-    lines = keep & ln & (zdim == 2)
+    length_m = np.full(n, np.nan)
+    lines = (pdim == 1) & (zdim == 2) & (c["distance"] == 0)
     if lines.any():
         shared = keep_dimension(piece_ll[lines], 1)
         measured = geodesic_length(np.where(shapely.is_missing(shared), shapely.Point(), shared))
@@ -224,17 +380,55 @@ def _screen_layer(ctx: _Context, layer: Layer) -> pd.DataFrame | None:
         short = lines.copy()
         short[lines] = (measured <= s.sliver_width_m) & (relation[lines] != "inside")
         relation[short] = "touches"
-    river_in_area = keep & a & (zdim == 1)
+    river_in_area = (pdim == 2) & (zdim == 1) & (c["distance"] == 0)
     if river_in_area.any():
         length_m[river_in_area] = geodesic_length(piece_ll[river_in_area])
 
     frame = pd.DataFrame({
-        "row": ip[keep], "layer": layer.id, "kind": layer.kind,
-        "zone_index": iz[keep], "relation": relation[keep],
-        "overlap_m2": overlap_m2[keep], "overlap_length_m": length_m[keep],
-        "distance_m": distance[keep], "geometry": piece_ll[keep],
+        "row": ip, "layer": layer.id, "kind": layer.kind,
+        "zone_index": c["iz"], "relation": relation,
+        "overlap_m2": c["overlap_m2"], "overlap_length_m": length_m,
+        "distance_m": c["distance"], "geometry": piece_ll,
     })
     return _with_zone_attributes(frame, layer)
+
+
+def _clip_to_envelopes(zones: np.ndarray, geoms: np.ndarray, margin: float) -> np.ndarray:
+    """Clip large zones to the envelope of each paired geometry (plus ``margin``).
+
+    GEOS then nodes and measures only the few zone edges near the project instead of
+    every edge of a district-sized polygon. A clipped zone that comes out invalid
+    (rectangle clipping can leave touching rings) is not used: the whole zone is.
+    """
+    zones = zones.copy()
+    big = shapely.get_num_coordinates(zones) > np.maximum(
+        _CLIP_MIN_VERTICES, 8 * shapely.get_num_coordinates(geoms))
+    if not big.any():
+        return zones
+    idx = np.flatnonzero(big)
+    box = shapely.bounds(geoms[idx]) + np.array([-margin, -margin, margin, margin])
+    # GEOS's rectangle clip takes one rectangle per call; this runs once per large
+    # boundary-crossing or near pair (a small share of all pairs), never per project.
+    clipped = np.array([shapely.clip_by_rect(z, *b) for z, b in zip(zones[idx], box, strict=True)],
+                       dtype=object)
+    good = shapely.is_valid(clipped)
+    zones[idx[good]] = clipped[good]
+    return zones
+
+
+def _clipped_intersection(geoms: np.ndarray, zones: np.ndarray) -> np.ndarray:
+    """``intersection(geoms, zones)`` with large zones clipped to each envelope first."""
+    if len(geoms) == 0:
+        return np.empty(0, dtype=object)
+    return shapely.intersection(geoms, _clip_to_envelopes(zones, geoms, 1.0))
+
+
+def _clipped_difference(geoms: np.ndarray, area: shapely.Geometry) -> np.ndarray:
+    """``difference(geoms, area)`` with a large ``area`` clipped to each envelope first."""
+    if len(geoms) == 0:
+        return np.empty(0, dtype=object)
+    return shapely.difference(
+        geoms, _clip_to_envelopes(np.full(len(geoms), area, dtype=object), geoms, 1.0))
 
 
 def _is_sliver(piece: np.ndarray, area: np.ndarray, s: Settings) -> np.ndarray:
@@ -262,45 +456,97 @@ def _is_sliver(piece: np.ndarray, area: np.ndarray, s: Settings) -> np.ndarray:
 
 def _geodesic_gap(pack: Pack, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Geodesic distance (m) between the nearest points of metric geometry pairs."""
-    nearest = shapely.shortest_line(a, b)
-    coords = shapely.get_coordinates(nearest)  # two points per line
+    return _geodesic_line_length(pack, shapely.shortest_line(a, b))
+
+
+def _geodesic_line_length(pack: Pack, lines: np.ndarray) -> np.ndarray:
+    """Geodesic length (m) of two-point metric lines (nearest-point pairs)."""
+    coords = shapely.get_coordinates(lines)  # two points per line
     lon, lat = pack.projector.points_to_lonlat(coords)
     return geodesic_distance(lon[0::2], lat[0::2], lon[1::2], lat[1::2])
 
 
 def _with_zone_attributes(frame: pd.DataFrame, layer: Layer) -> pd.DataFrame:
-    zones = layer.zones.iloc[frame["zone_index"].to_numpy()]
-    for column in ("zone_id", "zone_name", "zone_class", "zone_code"):
-        frame[column] = zones[column].to_numpy()
+    index = frame["zone_index"].to_numpy()
+    for column, values in layer.zone_values.items():
+        frame[column] = values[index]
     return frame
 
 
 # ------------------------------------------------------------- project-level checks
 
 
-def _coverage(ctx: _Context) -> pd.DataFrame | None:
-    """Projects outside the pack's coverage are errors; partly outside is a finding."""
+def _coverage(ctx: _Context, admin: dict[str, dict[str, np.ndarray]]) -> pd.DataFrame | None:
+    """Projects outside the pack's coverage are errors; partly outside is a finding.
+
+    The coverage is the union of the admin layers (else the pack extent). A project
+    inside one admin zone is covered; one that meets no admin zone is outside; only
+    the rest (on the edge of an admin zone) are compared with the union of the admin
+    zones they meet, clipped to their envelope.
+    """
     rows = np.flatnonzero(ctx.usable)
     if len(rows) == 0:
         return None
     pack = ctx.pack
-    coverage = pack.coverage
-    shapely.prepare(coverage)
-    geoms = ctx.metric[rows]
-    inside = shapely.covers(coverage, geoms)
-    touching = shapely.intersects(coverage, geoms)
+    if not admin:
+        coverage = pack.coverage
+        shapely.prepare(coverage)
+        geoms = ctx.metric[rows]
+        inside = shapely.covers(coverage, geoms)
+        touching = inside.copy()
+        touching[~inside] = shapely.intersects(coverage, geoms[~inside])
+        partial = rows[touching & ~inside]
+        outside = _clipped_difference(ctx.metric[partial], coverage)
+    else:
+        ip = np.concatenate([pairs["ip"] for pairs in admin.values()])
+        zones = np.concatenate([pack.layer(lid).metric[pairs["iz"]] for lid, pairs in admin.items()])
+        covered = np.zeros(len(ctx.metric), dtype=bool)
+        covered[ip[np.concatenate([pairs["covered"] for pairs in admin.values()])]] = True
+        met = np.zeros(len(ctx.metric), dtype=bool)
+        met[ip] = True
+        touching = met[rows]
+        edge = rows[touching & ~covered[rows]]
+        keep = np.isin(ip, edge)
+        outside = _difference_with_union(ctx.metric, edge, ip[keep], zones[keep])
+        nonempty = ~shapely.is_empty(outside)
+        partial, outside = edge[nonempty], outside[nonempty]
     where = "its admin layer" if pack.coverage_source != "extent" else "its extent"
     for r in rows[~touching]:
         ctx.projects.at[ctx.projects.index[r], "errors"].append(
             f"lies outside the coverage of pack {pack.id!r} ({where}); "
             "screen it with a pack that covers it")
     ctx.usable[rows[~touching]] = False
-    partial = rows[touching & ~inside]
     if len(partial) == 0:
         return None
-    outside = shapely.difference(ctx.metric[partial], coverage)
     return _outside_frame(ctx, partial, outside, layer_id=pack.coverage_source,
                           kind="coverage", distance=np.zeros(len(partial)))
+
+
+def _difference_with_union(metric: np.ndarray, rows: np.ndarray, owner: np.ndarray,
+                           zones: np.ndarray) -> np.ndarray:
+    """For each row, its geometry minus the union of the zones paired with it.
+
+    The zones are clipped to the project's envelope and unioned per project in one
+    call (a 2-D array, one row per project). Pieces left only by rounding where the
+    zones' shared edges were cut (relative size below 1e-9) count as nothing.
+    """
+    if len(rows) == 0:
+        return np.empty(0, dtype=object)
+    position = np.searchsorted(rows, owner)
+    clipped = _clip_to_envelopes(zones, metric[owner], 1.0)
+    order = np.lexsort((np.arange(len(owner)), position))
+    position, clipped = position[order], clipped[order]
+    slot = np.arange(len(position)) - np.searchsorted(position, position)
+    table = np.full((len(rows), int(slot.max()) + 1), None, dtype=object)
+    table[position, slot] = clipped
+    union = shapely.union_all(table, axis=1)
+    geoms = metric[rows]
+    rest = shapely.difference(geoms, union)
+    size = np.where(shapely.get_dimensions(geoms) == 2, shapely.area(rest), shapely.length(rest))
+    whole = np.where(shapely.get_dimensions(geoms) == 2, shapely.area(geoms), shapely.length(geoms))
+    noise = (size <= 1e-9 * whole) & (shapely.get_dimensions(geoms) > 0)
+    rest[noise] = shapely.Polygon()
+    return rest
 
 
 def _outside(ctx: _Context, layer: Layer) -> pd.DataFrame | None:
@@ -312,7 +558,7 @@ def _outside(ctx: _Context, layer: Layer) -> pd.DataFrame | None:
     out = rows[~shapely.covers(union, geoms)]
     if len(out) == 0:
         return None
-    parts = shapely.difference(ctx.metric[out], union)
+    parts = _clipped_difference(ctx.metric[out], union)
     touching = shapely.intersects(union, ctx.metric[out])
     distance = np.zeros(len(out))
     apart = ~touching

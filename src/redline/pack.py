@@ -23,6 +23,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from ._edges import EdgeIndex
 from ._toml import load_toml
 from .crs import CGCS2000, Projector, crs_label, equal_area_crs, parse_crs, reproject
 from .errors import PackError, RedlineError
@@ -117,6 +118,31 @@ class Layer:
     def tree(self) -> shapely.STRtree:
         """STRtree over the zone geometries in the equal-area CRS."""
         return shapely.STRtree(self.metric)
+
+    @cached_property
+    def prepared(self) -> np.ndarray:
+        """:attr:`metric` with every zone prepared (GEOS indexes built on first use)."""
+        shapely.prepare(self.metric)
+        return self.metric
+
+    @cached_property
+    def edges(self) -> EdgeIndex:
+        """The zone boundaries cut into short indexed pieces (for distances)."""
+        return EdgeIndex.build(self.metric)
+
+    @cached_property
+    def zone_values(self) -> dict[str, np.ndarray]:
+        """``zone_id``, ``zone_name``, ``zone_class``, ``zone_code`` as object arrays."""
+        out = {}
+        for column in ("zone_id", "zone_name", "zone_class", "zone_code"):
+            values = self.zones[column].to_numpy(dtype=object)
+            out[column] = np.where(pd.isna(values), None, values)
+        return out
+
+    @cached_property
+    def dims(self) -> np.ndarray:
+        """Geometry dimension of each zone (0 points, 1 lines, 2 polygons)."""
+        return shapely.get_dimensions(self.metric)
 
     @cached_property
     def union(self) -> shapely.Geometry:
@@ -267,7 +293,8 @@ def demo_pack_path() -> Path:
     raise PackError("the bundled demo pack is missing from this installation; pass --pack DIR")
 
 
-def load_pack(path: str | Path | None = None, *, strict: bool = True) -> Pack:
+def load_pack(path: str | Path | None = None, *, strict: bool = True,
+              use_cache: bool = True) -> Pack:
     """Load a layer pack.
 
     Parameters
@@ -277,12 +304,22 @@ def load_pack(path: str | Path | None = None, *, strict: bool = True) -> Pack:
     strict
         Raise :class:`PackError` on the first unusable problem (default). With
         ``False``, return the pack with its ``issues`` (what ``redline pack check`` uses).
+    use_cache
+        Load from the pack's compiled cache when it has one that matches its sources
+        (see :mod:`redline.compiled`; a stale cache is rebuilt). ``pack check``
+        (``strict=False``) always reads the sources.
 
     Returns
     -------
     Pack
     """
     folder, catalog_file = _locate(path)
+    if use_cache and strict:
+        from .compiled import cached_pack
+
+        cached = cached_pack(folder, catalog_file)
+        if cached is not None:
+            return cached
     issues: list[PackIssue] = []
     raw = load_toml(catalog_file, error=PackError)
     meta, specs = _parse_catalog(raw, folder, issues)

@@ -63,15 +63,17 @@ def cli() -> None:
       redline demo                               screen the bundled demo projects
       redline screen site.shp --json             one project file, result JSON on stdout
       redline screen road.kml --pack mypack -o out --format json,gpkg
+      redline batch parcels/ --pack mypack -o out  screen many projects (resumable)
       redline pack check mypack                  validate a layer pack
       redline rules show                         the active rules and their legal bases
     """
 
 
 def _register() -> None:
-    from . import demo, pack, rules, screen
+    from . import batch, demo, pack, rules, screen
 
     cli.add_command(screen.screen)
+    cli.add_command(batch.batch)
     cli.add_command(demo.demo)
     cli.add_command(pack.pack)
     cli.add_command(rules.rules)

@@ -24,6 +24,7 @@ from ..projects import PROJECT_KINDS, make_projects
 from .crs_infer import SourceCRS, decide_crs, parse_input_crs, to_cgcs2000
 from .raw import RawFeatures
 from .sources import read_source
+from .vector import VectorSource
 
 #: Common field names, tried in order, when the user names none.
 ID_FIELDS = ("XMBH", "项目编号", "XMDM", "project_id", "id", "ID", "code")
@@ -45,7 +46,8 @@ def read_projects(path: str | Path, *, layer: str | None = None, kind: str = "au
                   name_field: str | None = None, industry: str | None = None,
                   project_types: Sequence[str] = (), encoding: str | None = None,
                   cad_layers: Sequence[str] = (),
-                  region: tuple[float, float, float, float] | None = None
+                  region: tuple[float, float, float, float] | None = None,
+                  industry_field: str | None = None, kind_field: str | None = None
                   ) -> gpd.GeoDataFrame:
     """Read a project file: GIS vector data, a coordinate table, a survey TXT or a DXF.
 
@@ -81,6 +83,9 @@ def read_projects(path: str | Path, *, layer: str | None = None, kind: str = "au
     region
         Lon/lat bounds of the area screened (e.g. ``pack.bounds``); only used to name
         likely central meridians when a projected CRS cannot be inferred.
+    industry_field, kind_field
+        Fields for the industry code and the project kind; by default the first of
+        :data:`INDUSTRY_FIELDS` / :data:`KIND_FIELDS` present.
 
     Returns
     -------
@@ -103,12 +108,74 @@ def read_projects(path: str | Path, *, layer: str | None = None, kind: str = "au
     if len(raw) == 0:
         raise InputError(f"{path}: holds no features")
     return _build(raw, kind=kind, given=given, id_field=id_field, name_field=name_field,
-                  industry=industry, project_types=project_types, region=region)
+                  industry=industry, project_types=project_types, region=region,
+                  industry_field=industry_field, kind_field=kind_field)
+
+
+def layer_label(path: Path, given: str | None, read: str | None) -> str | None:
+    """The layer named in each project's ``source`` (``file.gpkg:layer#3``), if any."""
+    named = path.suffix.lower() in (".gpkg", ".gdb", ".sqlite") or path.is_dir()
+    return (read or given) if named else None
+
+
+def projects_from_source(source: VectorSource, *, kind: str = "auto",
+                         crs: str | CRS | SourceCRS | None = None, id_field: str | None = None,
+                         name_field: str | None = None, industry: str | None = None,
+                         project_types: Sequence[str] = (), industry_field: str | None = None,
+                         kind_field: str | None = None, layer_label: str | None = None,
+                         first_index: int = 0,
+                         region: tuple[float, float, float, float] | None = None
+                         ) -> gpd.GeoDataFrame:
+    """Turn features read from a vector source (a whole layer or a run of it) into projects.
+
+    This is how a batch builds projects from the features it streams: the same
+    steps as :func:`read_projects`, numbering features from ``first_index``.
+
+    Parameters
+    ----------
+    source
+        What :func:`~redline.io.vector.read_vector` (or a batch reader) returned.
+    kind, crs, id_field, name_field, industry, project_types, industry_field, kind_field, region
+        As for :func:`read_projects`.
+    layer_label
+        Layer named in each project's ``source``.
+    first_index
+        Index of the first feature within the layer: features are numbered from it
+        (ids, ``source`` and messages), so a layer read in runs numbers as a whole.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A projects frame in EPSG:4490.
+    """
+    if kind != "auto" and kind not in PROJECT_KINDS:
+        raise InputError(f"--kind: unknown kind {kind!r} (auto, {', '.join(PROJECT_KINDS)})")
+    raw = RawFeatures.from_vector(source.path, source.path.name, source.geometry,
+                                  source.attributes, source.crs, layer=source.layer,
+                                  warnings=source.warnings)
+    prefix = f":{layer_label}" if layer_label else ""
+    number = range(first_index, first_index + len(raw))
+    raw.labels = [f"{prefix}#{i}" for i in number]
+    raw.where = [f"feature {i}" for i in number]
+    return _build(raw, kind=kind, given=parse_input_crs(crs), id_field=id_field,
+                  name_field=name_field, industry=industry, project_types=project_types,
+                  region=region, industry_field=industry_field, kind_field=kind_field,
+                  first_index=first_index)
+
+
+def project_ids(frame: pd.DataFrame, id_field: str | None, display: str,
+                first_index: int = 0, default_field: str | None = None) -> list[str]:
+    """Project ids: the id field's text, else the feature number."""
+    candidates = (default_field, *ID_FIELDS) if default_field else ID_FIELDS
+    ids = _column(frame, id_field, candidates, display, "--id-field")
+    return [str(v) if v not in (None, "") else str(first_index + i) for i, v in enumerate(ids)]
 
 
 def _build(raw: RawFeatures, *, kind: str, given: SourceCRS | None, id_field: str | None,
            name_field: str | None, industry: str | None, project_types: Sequence[str],
-           region: tuple[float, float, float, float] | None) -> gpd.GeoDataFrame:
+           region: tuple[float, float, float, float] | None,
+           industry_field: str | None = None, kind_field: str | None = None,
+           first_index: int = 0) -> gpd.GeoDataFrame:
     n = len(raw)
     frame = raw.attributes
     fixed = normalise(raw.geometry)
@@ -139,17 +206,15 @@ def _build(raw: RawFeatures, *, kind: str, given: SourceCRS | None, id_field: st
     _check_in_china(lonlat, errors, raw)
     _check_areas(lonlat, raw, warnings)
 
-    ids = _column(frame, id_field, (raw.id_field, *ID_FIELDS) if raw.id_field else ID_FIELDS,
-                  raw.display, "--id-field")
-    ids = [str(v) if v not in (None, "") else str(i) for i, v in enumerate(ids)]
+    ids = project_ids(frame, id_field, raw.display, first_index, raw.id_field)
     names = _column(frame, name_field,
                     (raw.name_field, *NAME_FIELDS) if raw.name_field else NAME_FIELDS,
                     raw.display, "--name-field")
     uses = _column(frame, None, (raw.use_field, *USE_FIELDS) if raw.use_field else USE_FIELDS,
                    raw.display, "")
-    kinds = _kinds(frame, lonlat, kind, errors, raw)
-    industries = [industry] * n if industry else _column(frame, None, INDUSTRY_FIELDS,
-                                                         raw.display, "")
+    kinds = _kinds(frame, lonlat, kind, errors, raw, kind_field)
+    industries = [industry] * n if industry else _column(
+        frame, industry_field, INDUSTRY_FIELDS, raw.display, "--industry-field")
     types_field = _column(frame, None, TYPE_FIELDS, raw.display, "")
     tags = [_tags(t) | set(project_types) for t in types_field]
     return make_projects(
@@ -229,8 +294,8 @@ def _text(value: object) -> str | None:
 
 
 def _kinds(frame: pd.DataFrame, geoms: np.ndarray, requested: str, errors: list[list[str]],
-           raw: RawFeatures) -> list[str]:
-    field_kinds = _column(frame, None, KIND_FIELDS, raw.display, "")
+           raw: RawFeatures, kind_field: str | None = None) -> list[str]:
+    field_kinds = _column(frame, kind_field, KIND_FIELDS, raw.display, "--kind-field")
     dims = np.where(shapely.is_missing(geoms), -1, shapely.get_dimensions(geoms))
     shape_of = {0: "point", 1: "line", 2: "polygon"}
     kinds = []

@@ -93,6 +93,28 @@ def read_vector(path: str | Path, *, layer: str | None = None,
         Missing file, unreadable source, ambiguous or unknown layer.
     """
     path = Path(path)
+    layer, choice = resolve_layer(path, layer, encoding)
+    try:
+        meta, table = pyogrio.read_arrow(
+            path, layer=None if path.suffix.lower() in _SINGLE_LAYER else layer,
+            encoding=choice.encoding)
+    except (DataSourceError, DataLayerError, OSError, ValueError) as exc:
+        raise InputError(f"{path}: cannot read layer {layer!r} ({_first_line(exc)})") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: attribute text is not {choice.encoding or 'UTF-8'}; "
+                         "pass the right encoding") from None
+    return source_from_arrow(path, layer, meta, table, choice)
+
+
+def resolve_layer(path: Path, layer: str | None, encoding: str | None
+                  ) -> tuple[str, EncodingChoice]:
+    """The layer to read from ``path`` and the attribute encoding to read it with.
+
+    Raises
+    ------
+    InputError
+        Missing file, unreadable source, ambiguous or unknown layer.
+    """
     if not path.exists():
         raise InputError(f"{path}: no such file")
     if path.is_file() and path.stat().st_size == 0:
@@ -112,16 +134,23 @@ def read_vector(path: str | Path, *, layer: str | None = None,
             layer = layers[0]
         elif layer not in layers:
             raise InputError(f"{path}: no layer {layer!r} (layers: {', '.join(layers)})")
-    choice = choose_encoding(path, layer, encoding)
-    try:
-        meta, table = pyogrio.read_arrow(
-            path, layer=None if path.suffix.lower() in _SINGLE_LAYER else layer,
-            encoding=choice.encoding)
-    except (DataSourceError, DataLayerError, OSError, ValueError) as exc:
-        raise InputError(f"{path}: cannot read layer {layer!r} ({_first_line(exc)})") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: attribute text is not {choice.encoding or 'UTF-8'}; "
-                         "pass the right encoding") from None
+    return layer, choose_encoding(path, layer, encoding)
+
+
+def layer_argument(path: Path, layer: str) -> str | None:
+    """The ``layer`` argument pyogrio needs (``None`` for single-layer formats)."""
+    return None if path.suffix.lower() in _SINGLE_LAYER else layer
+
+
+def source_from_arrow(path: Path, layer: str, meta: dict, table, choice: EncodingChoice
+                      ) -> VectorSource:
+    """Wrap an Arrow table read by pyogrio (the whole layer or a batch of it).
+
+    Raises
+    ------
+    InputError
+        When the layer has no geometry column.
+    """
     geometry_name = meta.get("geometry_name") or "wkb_geometry"
     if geometry_name not in table.column_names:
         raise InputError(f"{path}: layer {layer!r} has no geometry column")

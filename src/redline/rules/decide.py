@@ -61,10 +61,11 @@ def decide(screening: Screening, ruleset: Ruleset, *, on: dt.date | None = None,
     projects, findings = assessment.projects, assessment.findings
 
     chosen = _choose(findings, projects, rules)
-    verdict = np.array([rules[i].verdict if i >= 0 else "clear" for i in chosen], dtype=object)
+    verdict = np.array([rule.verdict for rule in rules] + ["clear"], dtype=object)[chosen]
     def column(get) -> pd.Series:
-        return text_column(pd.Series([get(rules[i]) if i >= 0 else None for i in chosen],
-                                     index=findings.index, dtype=object))
+        # One value per rule (and None for "no rule"), then one take per finding.
+        per_rule = np.array([get(rule) for rule in rules] + [None], dtype=object)
+        return text_column(pd.Series(per_rule[chosen], index=findings.index, dtype=object))
 
     findings = findings.assign(
         verdict=pd.Series(verdict, index=findings.index, dtype=object),
@@ -104,23 +105,28 @@ def _choose(findings: pd.DataFrame, projects: pd.DataFrame, rules: list[Rule]) -
     n = len(findings)
     if n == 0 or not rules:
         return np.full(n, -1)
-    info = projects.set_index("project_id").loc[findings["project_id"]]
-    project_kind = info["kind"].to_numpy()
-    industry = info["industry"].fillna("").astype(str).str.upper().str.strip()
-    industry = industry.to_numpy().astype(str)
-    tags = [set(t) for t in info["project_types"]]
+    # Project attributes per finding, through the finding's project position.
+    position = pd.Index(projects["project_id"].astype(object)).get_indexer(
+        findings["project_id"].astype(object))
+    project_kind = projects["kind"].to_numpy(dtype=object)[position]
+    industry = projects["industry"].fillna("").astype(str).str.upper().str.strip()
+    industry = industry.to_numpy().astype(str)[position]
+    project_tags = [set(t) for t in projects["project_types"]]
     kind = findings["kind"].to_numpy()
     zone_class = findings["zone_class"].to_numpy()
     relation = findings["relation"].to_numpy()
     layer = findings["layer"].to_numpy()
 
     match = np.zeros((n, len(rules)), dtype=bool)
+    # Compare small integer codes, not strings: one factorisation per column.
+    kind, relation, zone_class, project_kind = (
+        _Codes(values) for values in (kind, relation, zone_class, project_kind))
     for j, rule in enumerate(rules):
-        m = np.isin(kind, rule.layer_kinds) & np.isin(relation, rule.relations)
+        m = kind.isin(rule.layer_kinds) & relation.isin(rule.relations)
         if rule.zone_classes:
-            m &= np.isin(zone_class, rule.zone_classes)
+            m &= zone_class.isin(rule.zone_classes)
         if rule.project_kinds:
-            m &= np.isin(project_kind, rule.project_kinds)
+            m &= project_kind.isin(rule.project_kinds)
         if rule.industries:
             m &= (industry != "") & np.char.startswith(industry[:, None],
                                                        np.array(rule.industries)).any(axis=1)
@@ -129,7 +135,7 @@ def _choose(findings: pd.DataFrame, projects: pd.DataFrame, rules: list[Rule]) -
                 industry[:, None], np.array(rule.exclude_industries)).any(axis=1))
         if rule.project_types:
             wanted = set(rule.project_types)
-            m &= np.array([bool(t & wanted) for t in tags], dtype=bool)
+            m &= np.array([bool(t & wanted) for t in project_tags], dtype=bool)[position]
         if rule.layers:
             m &= np.isin(layer, rule.layers)
         match[:, j] = m
@@ -148,6 +154,18 @@ def _choose(findings: pd.DataFrame, projects: pd.DataFrame, rules: list[Rule]) -
     return np.where(match.any(axis=1), best, -1)
 
 
+class _Codes:
+    """A text column as integer codes, for fast membership tests."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+        self.lookup = {value: code for code, value in enumerate(uniques)}
+
+    def isin(self, wanted: tuple[str, ...]) -> np.ndarray:
+        codes = [self.lookup[w] for w in wanted if w in self.lookup]
+        return np.isin(self.codes, codes)
+
+
 def _specificity(rule: Rule) -> int:
     return sum(bool(v) for v in (rule.zone_classes, rule.project_kinds, rule.industries,
                                  rule.project_types, rule.layers))
@@ -161,11 +179,12 @@ def _position(ids: pd.Series, order: pd.Series) -> np.ndarray:
 def _admin_lists(admin: pd.DataFrame, projects: pd.DataFrame) -> list[list[dict[str, str]]]:
     grouped: dict[str, list[dict[str, str]]] = {}
     codes = admin["zone_code"].where(admin["zone_code"].notna(), admin["zone_id"])
-    for pid, code, name in zip(admin["project_id"], codes, admin["zone_name"], strict=True):
-        entry = {"code": str(code), "name": name if name is not None else ""}
-        if entry not in grouped.setdefault(pid, []):
-            grouped[pid].append(entry)
-    return [grouped.get(pid, []) for pid in projects["project_id"]]
+    names = admin["zone_name"].astype(object)
+    pairs = pd.DataFrame({"pid": admin["project_id"].astype(object), "code": codes.astype(str),
+                          "name": names.where(names.notna(), "")}).drop_duplicates()
+    for pid, code, name in zip(*(pairs[c].tolist() for c in ("pid", "code", "name")), strict=True):
+        grouped.setdefault(pid, []).append({"code": code, "name": name})
+    return [grouped.get(pid, []) for pid in projects["project_id"].tolist()]
 
 
 def _now() -> str:

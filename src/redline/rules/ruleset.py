@@ -173,11 +173,34 @@ def load_ruleset(*extra: str | Path | None, catalog: Any = None) -> Ruleset:
     RulesError
         A missing file or a malformed rule, naming the file and the rule id.
     """
+    paths = [national_rules_path(), *(Path(p) for p in extra if p)]
+    try:  # parsed once per process while the files stay the same (screening one project
+        # against a loaded pack should not re-read the TOML every call)
+        key = (tuple((str(p.resolve()), p.stat().st_mtime_ns, p.stat().st_size) for p in paths),
+               None if catalog is None else (str(catalog.path), catalog.sha256, catalog.id,
+                                             catalog.version, len(catalog.rules)))
+    except OSError:
+        key = None
+    if key is None or key not in _LOADED:
+        ruleset = _load_ruleset(paths[0], catalog, paths[1:])
+        if key is None:
+            return ruleset
+        _LOADED.clear()
+        _LOADED[key] = ruleset
+    cached = _LOADED[key]
+    return Ruleset(list(cached.rules), [dict(f) for f in cached.files],
+                   {k: dict(v) for k, v in cached.industry_groups.items()})
+
+
+_LOADED: dict[tuple, Ruleset] = {}
+
+
+def _load_ruleset(national: Path, catalog: Any, extra: list[Path]) -> Ruleset:
     merged: dict[str, Rule] = {}
     disabled: set[str] = set()
     groups: dict[str, dict[str, Any]] = {}
     files = []
-    for path in (national_rules_path(), catalog, *(Path(p) for p in extra if p)):
+    for path in (national, catalog, *extra):
         if not isinstance(path, Path):  # the pack catalog's rules, right after the national
             if path is not None and path.rules:
                 files.append(path.file_entry())
