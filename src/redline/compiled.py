@@ -239,7 +239,7 @@ def _read(folder: Path, meta: dict, specs: list[LayerSpec], table_specs: list[La
         tables.update(_load_table(spec, []))
     rasters = []
     if raster_specs:  # rasters are read window by window from their files: only opened here
-        from .raster import load_raster_layer
+        from .io.raster import load_raster_layer
 
         pack_crs = meta.get("crs", "EPSG:4490")
         rasters = [load_raster_layer(spec, pack_crs, []) for spec in raster_specs]

@@ -10,7 +10,6 @@ pack unusable and :func:`load_pack` raises them, :func:`check_pack` reports them
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -25,9 +24,11 @@ from pyproj import CRS
 
 from ._edges import EdgeIndex
 from ._toml import load_toml
+from .catalog import LayerSpec, PackIssue, file_checksum
 from .crs import CGCS2000, Projector, crs_label, equal_area_crs, parse_crs, reproject
 from .errors import PackError, RedlineError
 from .geometry import normalise
+from .io.raster import load_raster_layer
 from .io.vector import read_vector
 from .kinds import KINDS, default_class
 
@@ -36,38 +37,6 @@ _LAYER_KEYS = {"id", "kind", "title", "path", "layer", "encoding", "crs", "id_fi
 
 #: Columns every loaded layer carries besides its own attributes.
 ZONE_COLUMNS = ("zone_id", "zone_name", "zone_class", "zone_code", "class_raw")
-
-
-@dataclass(frozen=True)
-class PackIssue:
-    """A problem found in a pack; ``severity`` is ``"error"`` or ``"warning"``."""
-
-    severity: str
-    layer: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = f"layer {self.layer}: " if self.layer else ""
-        return f"{self.severity}: {where}{self.message}"
-
-
-@dataclass
-class LayerSpec:
-    """One ``[[layers]]`` entry of the catalog, as written."""
-
-    id: str
-    kind: str
-    title: str
-    path: Path
-    layer: str | None = None
-    encoding: str | None = None
-    crs: str | None = None
-    id_field: str | None = None
-    name_field: str | None = None
-    class_field: str | None = None
-    code_field: str | None = None
-    classes: dict[str, str] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -336,8 +305,6 @@ def load_pack(path: str | Path | None = None, *, strict: bool = True,
             continue
         try:
             if KINDS[spec.kind].dim is None:
-                from .raster import load_raster_layer  # raster needs this module's classes
-
                 rasters.append(load_raster_layer(spec, pack_crs, issues))
             else:
                 layers.append(_load_layer(spec, pack_crs, issues))
@@ -546,32 +513,3 @@ def _text(frame: pd.DataFrame, column: str | None) -> np.ndarray:
 def _clean(name: str) -> str:
     """Field names and class values may carry stray whitespace or newlines."""
     return re.sub(r"\s+", "", str(name))
-
-
-def file_checksum(path: Path) -> str:
-    """SHA-256 of a layer source.
-
-    A single file hashes as ``sha256sum`` would. A shapefile hashes all its sidecar
-    files (same stem) and a folder (FileGDB) all its files: each file contributes its
-    name, a NUL byte and its SHA-256, in sorted order.
-    """
-    path = Path(path)
-    if path.is_file() and path.suffix.lower() != ".shp":
-        return _sha256(path)
-    if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file())
-    else:
-        files = sorted(p for p in path.parent.glob(path.stem + ".*") if p.is_file())
-    digest = hashlib.sha256()
-    for file in files:
-        digest.update(file.relative_to(path.parent).as_posix().encode() + b"\0")
-        digest.update(_sha256(file).encode())
-    return digest.hexdigest()
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

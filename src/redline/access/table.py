@@ -27,18 +27,16 @@ import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
+from ..catalog import LayerSpec, PackIssue, file_checksum
 from ..errors import PackError
 from ..kinds import KINDS, default_class
 from .classify import classify_clause
 from .clauses import DIMENSIONS, clean, dimension_of, split_clauses
 from .industry import Vocabulary, default_vocabulary
-
-if TYPE_CHECKING:
-    from ..pack import LayerSpec, PackIssue
 
 #: Scopes, from the widest to the narrowest (access lists stack: DOMAIN §3).
 SCOPES = ("all", "province", "city", "county", "unit_class", "unit")
@@ -141,8 +139,6 @@ def load_access_list(spec: LayerSpec, issues: list[PackIssue]) -> AccessList:
     PackError
         The file cannot be read, or no heading names a dimension or a text column.
     """
-    from ..pack import PackIssue, file_checksum
-
     extra = spec.extra
     vocabulary = default_vocabulary()
     if extra.get("sectors"):
