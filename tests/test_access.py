@@ -408,3 +408,34 @@ def test_every_access_rule_is_hit(access_pack):
     for industry in ("C2614", "C2929", "C2221"):
         hit |= set(screen(access_pack, industry=industry).findings["rule"].dropna())
     assert {r.id for r in redline.load_ruleset().rules if "access_list" in r.layer_kinds} <= hit
+
+
+def test_long_xlsx_with_vertically_merged_unit_code(tmp_path):
+    """Published long tables merge the unit code down over its clause rows."""
+    folder = write_pack(tmp_path / "pack", layers_extra='''
+[[layers]]
+id = "list"
+kind = "access_list"
+title = "长表"
+path = "list.xlsx"
+code_field = "单元编码"
+dimension_field = "管控维度"
+text_field = "管控要求"
+''')
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append([None, None, None])  # a blank first row: row numbers must still match Excel's
+    ws.append(["单元编码", "管控维度", "管控要求"])
+    ws.append(["ZH35069920001", "空间布局约束", "禁止新建焦化项目。"])
+    ws.append([None, "污染物排放管控", "排放废水的项目须接入污水处理厂。"])
+    ws.append([None, "环境风险防控", "涉危险化学品企业应编制应急预案。"])
+    ws.append(["ZH35069930001", "空间布局约束", "禁止新建水泥项目。"])
+    ws.merge_cells("A3:A5")
+    book.save(folder / "list.xlsx")
+    table = redline.load_pack(folder).tables["list"]
+    c = table.clauses
+    assert list(c["unit_code"]) == ["ZH35069920001"] * 3 + ["ZH35069930001"]
+    assert list(c["row"]) == [3, 4, 5, 6]
+    assert list(c["dimension"]) == ["spatial_layout", "pollutant_discharge", "environmental_risk",
+                                    "spatial_layout"]
+    assert list(c["effect"]) == ["prohibition", "restriction", "requirement", "prohibition"]

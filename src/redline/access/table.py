@@ -252,25 +252,36 @@ def _read_rows(spec: LayerSpec) -> tuple[list[list[Any]], int]:
 
 
 def _read_xlsx(path: Path, sheet: str | None) -> list[list[Any]]:
-    import openpyxl
+    """Rows of a workbook sheet through calamine (imports in ~1 ms; openpyxl took ~0.4 s).
+
+    Empty cells become ``None``, whole numbers ``int`` and merged ranges repeat their
+    top-left value in every cell, so a unit code merged over several clause rows applies
+    to each of them.
+    """
+    from python_calamine import CalamineWorkbook
 
     try:
-        book = openpyxl.load_workbook(path, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a bad file
+        book = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises its own error kinds for a bad file
         raise PackError(f"{path.name}: cannot read the workbook ({exc})") from None
-    if sheet is not None and sheet not in book.sheetnames:
-        raise PackError(f"{path.name}: no sheet {sheet!r} (sheets: {', '.join(book.sheetnames)})")
-    ws = book[sheet] if sheet is not None else book.worksheets[0]
-    rows = [list(r) for r in ws.iter_rows(values_only=True)]
-    for merged in ws.merged_cells.ranges:
-        value = ws.cell(merged.min_row, merged.min_col).value
-        for r in range(merged.min_row, merged.max_row + 1):
-            for c in range(merged.min_col, merged.max_col + 1):
-                if r - 1 < len(rows):
-                    row = rows[r - 1]
-                    row.extend([None] * (c - len(row)))
-                    row[c - 1] = value
+    if sheet is not None and sheet not in book.sheet_names:
+        raise PackError(f"{path.name}: no sheet {sheet!r} (sheets: {', '.join(book.sheet_names)})")
+    ws = book.get_sheet_by_name(sheet) if sheet is not None else book.get_sheet_by_index(0)
+    rows = [[_cell(v) for v in row] for row in ws.to_python(skip_empty_area=False)]
+    for (r0, c0), (r1, c1) in ws.merged_cell_ranges or []:
+        value = rows[r0][c0] if r0 < len(rows) and c0 < len(rows[r0]) else None
+        for row in rows[r0:r1 + 1]:
+            row.extend([None] * (c1 + 1 - len(row)))
+            row[c0:c1 + 1] = [value] * (c1 + 1 - c0)
     return rows
+
+
+def _cell(value: Any) -> Any:
+    if value == "":
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _read_csv(path: Path, encoding: str | None) -> list[list[Any]]:
