@@ -47,6 +47,35 @@ class LayerSpec:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+class FromSpec:
+    """Mixin for what a pack loads from one catalog entry: ``id``, ``kind``, ``title``, ``path``.
+
+    The class using it has a ``spec`` (:class:`LayerSpec`) attribute.
+    """
+
+    spec: LayerSpec
+
+    @property
+    def id(self) -> str:
+        """The catalog id."""
+        return self.spec.id
+
+    @property
+    def kind(self) -> str:
+        """The catalog kind."""
+        return self.spec.kind
+
+    @property
+    def title(self) -> str:
+        """The catalog title."""
+        return self.spec.title
+
+    @property
+    def path(self) -> Path:
+        """The source file (or folder)."""
+        return self.spec.path
+
+
 def file_checksum(path: Path) -> str:
     """SHA-256 of a layer source.
 

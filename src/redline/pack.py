@@ -24,7 +24,7 @@ from pyproj import CRS
 
 from ._edges import EdgeIndex
 from ._toml import load_toml
-from .catalog import LayerSpec, PackIssue, file_checksum
+from .catalog import FromSpec, LayerSpec, PackIssue, file_checksum
 from .crs import CGCS2000, Projector, crs_label, equal_area_crs, parse_crs, reproject
 from .errors import PackError, RedlineError
 from .geometry import normalise
@@ -40,7 +40,7 @@ ZONE_COLUMNS = ("zone_id", "zone_name", "zone_class", "zone_code", "class_raw")
 
 
 @dataclass
-class Layer:
+class Layer(FromSpec):
     """A loaded layer: zones in CGCS2000 lon/lat plus the same in the equal-area CRS.
 
     Attributes
@@ -73,15 +73,7 @@ class Layer:
     repairs: list[tuple[str, str]]
     features_read: int
 
-    @property
-    def id(self) -> str:
-        """The layer id."""
-        return self.spec.id
 
-    @property
-    def kind(self) -> str:
-        """The layer kind."""
-        return self.spec.kind
 
     @cached_property
     def tree(self) -> shapely.STRtree:

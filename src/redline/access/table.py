@@ -31,7 +31,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..catalog import LayerSpec, PackIssue, file_checksum
+from ..catalog import FromSpec, LayerSpec, PackIssue, file_checksum
 from ..errors import PackError
 from ..kinds import KINDS, default_class
 from .classify import classify_clause
@@ -72,7 +72,7 @@ _UNIT_CODE = re.compile(r"^ZH\d{6}[123]\d+$")
 
 
 @dataclass
-class AccessList:
+class AccessList(FromSpec):
     """A loaded access list.
 
     Attributes
@@ -99,20 +99,8 @@ class AccessList:
     sha256: str
     vocabulary: Vocabulary
 
-    @property
-    def id(self) -> str:
-        """The catalog id."""
-        return self.spec.id
 
-    @property
-    def kind(self) -> str:
-        """``access_list``."""
-        return self.spec.kind
 
-    @property
-    def title(self) -> str:
-        """The catalog title."""
-        return self.spec.title
 
     def describe(self) -> dict[str, Any]:
         """The entry of this list in the ``pack.layers`` block of a result."""

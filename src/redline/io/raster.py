@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,7 +21,7 @@ from rasterio.errors import RasterioIOError
 from rasterio.windows import Window
 
 from .._raster_grid import Grid
-from ..catalog import LayerSpec, PackIssue, file_checksum
+from ..catalog import FromSpec, LayerSpec, PackIssue, file_checksum
 from ..crs import CGCS2000, crs_label, parse_crs, reproject
 from ..errors import PackError
 
@@ -81,7 +80,7 @@ class RasterClass:
 
 
 @dataclass
-class RasterLayer:
+class RasterLayer(FromSpec):
     """A raster layer of a pack: metadata and catalog configuration, no pixels.
 
     Attributes
@@ -125,20 +124,8 @@ class RasterLayer:
     classes: list[RasterClass] = field(default_factory=list)
     basis: list[dict[str, Any]] = field(default_factory=list)
 
-    @property
-    def id(self) -> str:
-        """The layer id."""
-        return self.spec.id
 
-    @property
-    def kind(self) -> str:
-        """The layer kind."""
-        return self.spec.kind
 
-    @property
-    def path(self) -> Path:
-        """The raster file."""
-        return self.spec.path
 
     @cached_property
     def sha256(self) -> str:
