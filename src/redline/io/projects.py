@@ -22,7 +22,7 @@ from ..errors import InputError
 from ..geometry import normalise
 from ..projects import PROJECT_KINDS, make_projects
 from .crs_infer import SourceCRS, decide_crs, parse_input_crs, to_cgcs2000
-from .raw import RawFeatures
+from .raw import RawFeatures, cell_text
 from .sources import read_source
 from .vector import VectorSource
 
@@ -281,16 +281,7 @@ def _column(frame: pd.DataFrame, wanted: str | None, candidates: Sequence[str | 
     if column is None:
         return [None] * len(frame)
     values = frame[column].astype(object).where(frame[column].notna(), None)
-    return [_text(v) for v in values]
-
-
-def _text(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    text = str(value).strip()
-    return text or None
+    return [cell_text(v) for v in values]
 
 
 def _kinds(frame: pd.DataFrame, geoms: np.ndarray, requested: str, errors: list[list[str]],

@@ -97,3 +97,13 @@ class RawFeatures:
                    where=[f"feature {i}" for i in range(n)], crs=crs,
                    warnings=[f"{display}: {w.replace('pass an encoding', 'pass --encoding')}"
                              for w in warnings or []], layer=layer)
+
+
+def cell_text(value: object) -> str | None:
+    """A table cell or attribute as stripped text: ``None`` when empty, ``3.0`` as ``"3"``."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = str(value).strip()
+    return text or None

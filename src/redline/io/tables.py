@@ -36,7 +36,7 @@ from ..errors import InputError
 from . import _rings
 from .crs_infer import hints_from_text
 from .encoding import decode_text
-from .raw import RawFeatures
+from .raw import RawFeatures, cell_text
 
 #: Heading words per column role (compared after normalising: NFKC, lower case, no
 #: spaces, units in brackets removed).
@@ -419,10 +419,10 @@ def _split(rows: list[list], header_at: int, columns: Columns, use_lonlat: bool,
     for offset, row in enumerate(rows[header_at + 1:]):
         row_no = header_at + 2 + offset  # 1-based row number in the sheet / file
         a, b = _cell(row, a_col), _cell(row, b_col)
-        parcel_value = _text(_cell(row, parcel_col))
+        parcel_value = cell_text(_cell(row, parcel_col))
         if a is None and b is None:
-            texts = [t for t in (_text(c) for c in row) if t]
-            point = _text(_cell(row, point_col))
+            texts = [t for t in (cell_text(c) for c in row) if t]
+            point = cell_text(_cell(row, point_col))
             if point is not None and _POINT_ID.fullmatch(point) and current is not None:
                 current.errors.append(f"{where} row {row_no}: point {point} has no coordinates; "
                                       "fill them in or delete the row")
@@ -442,14 +442,14 @@ def _split(rows: list[list], header_at: int, columns: Columns, use_lonlat: bool,
             pending_label = None
         current.rows.append(row_no)
         if ring_col is not None:
-            ring_value = _text(_cell(row, ring_col)) or last_ring_value
+            ring_value = cell_text(_cell(row, ring_col)) or last_ring_value
             if ring_value != last_ring_value:
                 close_ring()
             last_ring_value = ring_value
         if current.area_cell is None and "area" in roles:
             current.area_cell = _cell(row, roles["area"])
         if current.use is None and "use" in roles:
-            current.use = _text(_cell(row, roles["use"]))
+            current.use = cell_text(_cell(row, roles["use"]))
         try:
             if a is None or b is None:
                 missing = a_name if a is None else b_name
@@ -463,7 +463,7 @@ def _split(rows: list[list], header_at: int, columns: Columns, use_lonlat: bool,
                          else "number"))
             current.errors.append(f"{where} row {row_no}: {reason}; fix the cell")
             continue
-        point = _text(_cell(row, point_col))
+        point = cell_text(_cell(row, point_col))
         if ring and ((x, y) == ring[0] or (point is not None and point == ring_first_point)) \
                 and len(ring) >= 3:
             ring_rows.append(row_no)
@@ -483,15 +483,6 @@ def _maybe_ok(parse, value) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _text(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    text = str(value).strip()
-    return text or None
 
 
 def _features(path: Path, display: str, where: str, parcels: list[_Parcel], columns: Columns,
