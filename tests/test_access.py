@@ -439,3 +439,33 @@ text_field = "管控要求"
     assert list(c["dimension"]) == ["spatial_layout", "pollutant_discharge", "environmental_risk",
                                     "spatial_layout"]
     assert list(c["effect"]) == ["prohibition", "restriction", "requirement", "prohibition"]
+
+
+def test_prepare_projects_reads_each_distinct_value_once_with_per_project_results():
+    """Repeated codes and tag sets give every project its own, correct values and warnings."""
+    import shapely
+
+    from redline.access.industry import normalise_project_types
+    from redline.access.match import prepare_projects
+    from redline.projects import make_projects
+
+    industry = ["2614", "X99", "2614", None, "X99", "c26", float("nan")]
+    types = [("新建",), (), ("新建",), ("扩建", "新建"), (), ("改建",), ("新建",)]
+    n = len(industry)
+    projects = make_projects(
+        [shapely.Point(123.0 + i * 0.01, 41.0) for i in range(n)],
+        project_id=[f"P{i}" for i in range(n)], name=[None] * n, kind=["site"] * n,
+        source=["test"] * n, crs_in=[None] * n, industry=industry, project_types=types,
+        warnings=[[], ["earlier note"], [], [], [], [], []])
+    out = prepare_projects(projects)
+
+    assert out["industry"].tolist() == ["C2614", "X99", "C2614", None, "X99", "C26", "NAN"]
+    bad = "industry code {!r} is not in GB/T 4754-2017; matched by prefix as written"
+    assert out["warnings"].tolist() == [[], ["earlier note", bad.format("X99")], [], [],
+                                        [bad.format("X99")], [], [bad.format(float("nan"))]]
+    # Each project owns its list: the input frame's lists are untouched and not shared.
+    assert projects["warnings"].tolist()[1] == ["earlier note"]
+    assert len({id(w) for w in out["warnings"]}) == n
+    assert out["project_types"].tolist() == [normalise_project_types(t) for t in types]
+    assert out["project_types"].tolist()[0] != ()
+    assert out["pollutants"].tolist() == [()] * n

@@ -16,13 +16,15 @@ clause, then joined back: the work grows with the list, not with the number of p
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from pandas.api.types import infer_dtype
 
 from ..projects import text_column
 from .clauses import dimension_title
@@ -69,30 +71,81 @@ class Assessment:
 def prepare_projects(projects: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Canonical industry codes (``2614`` → ``C2614``), tags (新建 → ``new``), ``pollutants``.
 
-    A code not in the GB/T 4754-2017 table is kept as given, with a warning.
+    A code not in the GB/T 4754-2017 table is kept as given, with a warning. Each distinct
+    code and tag set is read once, not once per project.
     """
     projects = projects.copy()
     cat = catalogue()
-    industries, warnings = [], []
-    for code, notes in zip(projects["industry"], projects["warnings"], strict=True):
-        notes = list(notes)
+
+    def industry_of(code: Any) -> tuple[str | None, bool]:
         canonical = canonical_code(code) if code else None
-        if code and (canonical is None or canonical not in cat):
-            notes.append(f"industry code {code!r} is not in GB/T 4754-2017; matched by prefix "
-                         "as written")
-        industries.append(canonical if canonical in cat else (str(code).upper() if code else None))
-        warnings.append(notes)
+        bad = bool(code) and (canonical is None or canonical not in cat)
+        return (canonical if canonical in cat else (str(code).upper() if code else None)), bad
+
+    given = projects["industry"].to_numpy(dtype=object)
+    industries, bad = _per_distinct(given, industry_of, 2)
+    warnings = [list(w) for w in projects["warnings"]]
+    for i in np.flatnonzero(bad.astype(bool)):  # only the projects with a code not in GB/T
+        warnings[i].append(f"industry code {given[i]!r} is not in GB/T 4754-2017; matched by "
+                           "prefix as written")
     projects["industry"] = pd.Series(industries, index=projects.index, dtype=object)
     projects["warnings"] = pd.Series(warnings, index=projects.index, dtype=object)
-    projects["project_types"] = pd.Series(
-        [normalise_project_types(t) for t in projects["project_types"]], index=projects.index,
-        dtype=object)
+    types = projects["project_types"].to_numpy(dtype=object)
+    try:  # tag sets of text only, so that equal sets are interchangeable
+        hashable = infer_dtype(list(chain.from_iterable(types)), skipna=False) in ("string",
+                                                                                  "empty")
+    except TypeError:
+        hashable = False
+    (types,) = _per_distinct(types, lambda t: (normalise_project_types(t),), 1,
+                             hashable=hashable)
+    projects["project_types"] = pd.Series(types, index=projects.index, dtype=object)
     if "pollutants" not in projects.columns:
         projects["pollutants"] = pd.Series([()] * len(projects), index=projects.index,
                                            dtype=object)
-    projects["pollutants"] = projects["pollutants"].map(
-        lambda p: tuple(p) if isinstance(p, list | tuple) else ())
+    else:
+        projects["pollutants"] = projects["pollutants"].map(
+            lambda p: tuple(p) if isinstance(p, list | tuple) else ())
     return projects
+
+
+def _objects(values: list) -> np.ndarray:
+    """A 1-d object array of ``values`` (tuples and lists stay elements)."""
+    array = np.empty(len(values), dtype=object)
+    for i, value in enumerate(values):
+        array[i] = value
+    return array
+
+
+def _per_distinct(values: np.ndarray, func: Callable[[Any], tuple], width: int, *,
+                  hashable: bool | None = None) -> tuple[np.ndarray, ...]:
+    """``func`` applied to each value, computed once per distinct value.
+
+    ``func`` returns a tuple of ``width`` items; the result is one object array per item.
+    Values are grouped by equality only when that cannot merge values ``func`` tells apart
+    (text, or ``hashable`` as the caller checked); otherwise ``func`` runs per value.
+    """
+    if hashable is None:
+        hashable = infer_dtype(values, skipna=True) in ("string", "empty")
+    if not len(values):
+        return tuple(np.empty(0, dtype=object) for _ in range(width))
+    if hashable:
+        try:
+            codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        except TypeError:  # unhashable values (lists)
+            hashable = False
+    if not hashable:
+        return tuple(_objects(list(c)) for c in zip(*map(func, values), strict=True))
+    results = [func(u) for u in uniques]
+    missing = np.flatnonzero(codes < 0)
+    if len(missing):  # None once; other missing markers (NaN, pd.NA) one by one
+        none = values[missing].astype(str) == "None"  # of the missing markers, only None
+        if none.any():
+            codes[missing[none]] = len(results)
+            results.append(func(None))
+        for i in missing[~none]:
+            codes[i] = len(results)
+            results.append(func(values[i]))
+    return tuple(_objects(list(column))[codes] for column in zip(*results, strict=True))
 
 
 def assess(projects: gpd.GeoDataFrame, findings: pd.DataFrame, tables: Mapping[str, AccessList],

@@ -60,7 +60,10 @@ def decide(screening: Screening, ruleset: Ruleset, *, on: dt.date | None = None,
                                ruleset.industry_groups)
     projects, findings = assessment.projects, assessment.findings
 
-    chosen = _choose(findings, projects, rules)
+    # Position of each finding's project (ids are unique): one lookup, used throughout.
+    position = pd.Index(projects["project_id"].astype(object)).get_indexer(
+        findings["project_id"].astype(object))
+    chosen = _choose(findings, projects, rules, position)
     verdict = np.array([rule.verdict for rule in rules] + ["clear"], dtype=object)[chosen]
     def column(get) -> pd.Series:
         # One value per rule (and None for "no rule"), then one take per finding.
@@ -76,20 +79,21 @@ def decide(screening: Screening, ruleset: Ruleset, *, on: dt.date | None = None,
         message_en=column(lambda r: r.message_en),
     )
     findings = access.cite(findings, {t.id: t.title for t in screening.pack.tables.values()})
-    severity = findings["verdict"].map(SEVERITY).to_numpy()
+    severity = np.array([SEVERITY[rule.verdict] for rule in rules] + [SEVERITY["clear"]],
+                        dtype=int)[chosen]
+    known = position >= 0
     order = np.lexsort((np.arange(len(findings)), -severity,
-                        _position(findings["project_id"], projects["project_id"])))
+                        np.where(known, position, np.nan)))  # unknown projects last
     findings = gpd.GeoDataFrame(findings.iloc[order].reset_index(drop=True),
                                 geometry="geometry", crs=screening.findings.crs)
 
-    worst = pd.Series(findings["verdict"].map(SEVERITY).to_numpy(),
-                      index=findings["project_id"]).groupby(level=0).max()
-    project_severity = projects["project_id"].map(worst).fillna(0).astype(int)
-    failed = projects["errors"].map(bool).to_numpy()
+    # Most severe finding per project (0 = clear without any); None when it failed.
+    project_severity = np.zeros(len(projects), dtype=int)
+    np.maximum.at(project_severity, position[known], severity[known])
+    verdicts = np.array(VERDICTS, dtype=object)[project_severity]
+    verdicts[_failed(projects["errors"])] = None
     projects = projects.assign(
-        verdict=pd.Series([None if bad else VERDICTS[s]
-                           for bad, s in zip(failed, project_severity, strict=True)],
-                          index=projects.index, dtype=object),
+        verdict=pd.Series(verdicts, index=projects.index, dtype=object),
         admin=_admin_lists(admin, projects),
         **project_columns(projects["project_id"], screening.land_cover, screening.terrain),
     )
@@ -100,14 +104,21 @@ def decide(screening: Screening, ruleset: Ruleset, *, on: dt.date | None = None,
                   land_cover=screening.land_cover, terrain=screening.terrain)
 
 
-def _choose(findings: pd.DataFrame, projects: pd.DataFrame, rules: list[Rule]) -> np.ndarray:
-    """Index of the deciding rule for each finding (-1 when none matches)."""
+def _failed(errors: pd.Series) -> np.ndarray:
+    """True for the projects that carry errors (a non-empty ``errors`` list)."""
+    return errors.to_numpy(dtype=object).astype(bool)  # truthiness, as bool() gives
+
+
+def _choose(findings: pd.DataFrame, projects: pd.DataFrame, rules: list[Rule],
+            position: np.ndarray) -> np.ndarray:
+    """Index of the deciding rule for each finding (-1 when none matches).
+
+    ``position`` is the row of each finding's project in ``projects``.
+    """
     n = len(findings)
     if n == 0 or not rules:
         return np.full(n, -1)
     # Project attributes per finding, through the finding's project position.
-    position = pd.Index(projects["project_id"].astype(object)).get_indexer(
-        findings["project_id"].astype(object))
     project_kind = projects["kind"].to_numpy(dtype=object)[position]
     industry = projects["industry"].fillna("").astype(str).str.upper().str.strip()
     industry = industry.to_numpy().astype(str)[position]
@@ -171,20 +182,19 @@ def _specificity(rule: Rule) -> int:
                                  rule.project_types, rule.layers))
 
 
-def _position(ids: pd.Series, order: pd.Series) -> np.ndarray:
-    lookup = {pid: i for i, pid in enumerate(order)}
-    return ids.map(lookup).to_numpy()
-
-
 def _admin_lists(admin: pd.DataFrame, projects: pd.DataFrame) -> list[list[dict[str, str]]]:
-    grouped: dict[str, list[dict[str, str]]] = {}
     codes = admin["zone_code"].where(admin["zone_code"].notna(), admin["zone_id"])
     names = admin["zone_name"].astype(object)
     pairs = pd.DataFrame({"pid": admin["project_id"].astype(object), "code": codes.astype(str),
                           "name": names.where(names.notna(), "")}).drop_duplicates()
-    for pid, code, name in zip(*(pairs[c].tolist() for c in ("pid", "code", "name")), strict=True):
-        grouped.setdefault(pid, []).append({"code": code, "name": name})
-    return [grouped.get(pid, []) for pid in projects["project_id"].tolist()]
+    # One list per project, filled through each pair's project position (ids are unique).
+    position = pd.Index(projects["project_id"].astype(object)).get_indexer(pairs["pid"])
+    lists: list[list[dict[str, str]]] = [[] for _ in range(len(projects))]
+    for p, code, name in zip(position.tolist(), pairs["code"].tolist(), pairs["name"].tolist(),
+                             strict=True):
+        if p >= 0:
+            lists[p].append({"code": code, "name": name})
+    return lists
 
 
 def _now() -> str:
