@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 import redline
 from conftest import METRIC, X0, Y0, box, make, write_pack
+from redline import _batch_run as batch_run_module
 from redline import batch as batch_module
 from redline.batch import run_batch
 from redline.cli import cli
@@ -130,7 +131,7 @@ def test_broken_features_are_recorded_and_the_rest_screened(serial):
 
 
 def test_an_engine_failure_is_narrowed_to_its_project(inputs, pack_dir, tmp_path, monkeypatch):
-    real = batch_module.screen_projects
+    real = batch_run_module.screen_projects
 
     def flaky(projects, pack, settings):
         q20 = projects[projects["project_id"] == "Q20"]
@@ -138,7 +139,7 @@ def test_an_engine_failure_is_narrowed_to_its_project(inputs, pack_dir, tmp_path
             raise RuntimeError("boom")
         return real(projects, pack, settings)
 
-    monkeypatch.setattr(batch_module, "screen_projects", flaky)
+    monkeypatch.setattr(batch_run_module, "screen_projects", flaky)
     summary = _run(inputs, tmp_path / "out", pack_dir, chunk_size=10)
     projects = gpd.read_parquet(tmp_path / "out" / "projects.parquet").set_index("project_id")
     assert "internal error while screening: RuntimeError: boom" in projects.loc["Q20", "error"]

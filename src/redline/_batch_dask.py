@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ._batch_input import Chunk, Source, read_chunks
-from .batch import RunConfig, chunk_projects, runner_for
+from ._batch_run import RunConfig, chunk_projects, runner_for
 
 
 def _screen_partition(frame, config: RunConfig) -> tuple[np.ndarray, pa.Table, pa.Table]:

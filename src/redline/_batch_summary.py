@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow.parquet as pq
 
 if TYPE_CHECKING:
-    from .batch import BatchSummary
+    from ._batch_run import BatchSummary
 
 COLUMNS = ("project_id", "name", "kind", "source", "verdict", "findings", "area_m2",
            "length_m", "admin", "reason", "error")

@@ -39,11 +39,9 @@ import os
 import shutil
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import pyarrow as pa
 
 from ._batch_input import (
@@ -53,19 +51,21 @@ from ._batch_input import (
     plan_chunks,
     plan_sources,
     read_chunks,
-    unreadable_ids,
 )
-from ._batch_tables import merge_parts, result_tables, schemas, write_part
+from ._batch_run import (
+    BatchSummary,
+    RunConfig,
+    run_chunk,
+    runner_for,
+)
+from ._batch_tables import merge_parts, schemas, write_part
 from ._progress import BatchProgress
 from ._version import __version__
-from .engine import screen_projects
 from .errors import InputError, RedlineError
-from .io.projects import projects_from_source
-from .io.vector import VectorSource
 from .pack import Pack, load_pack
-from .projects import PROJECT_KINDS, make_projects
-from .result import ILLUSTRATIVE_NOTE, Result
-from .rules import decide, load_ruleset
+from .projects import PROJECT_KINDS
+from .result import ILLUSTRATIVE_NOTE
+from .rules import load_ruleset
 from .rules.catalog import catalog_rules
 from .rules.ruleset import VERDICTS
 from .settings import DEFAULT, Settings
@@ -73,135 +73,6 @@ from .settings import DEFAULT, Settings
 MANIFEST = "manifest.json"
 SCHEMA = "redline.batch/1"
 DEFAULT_CHUNK_SIZE = 10_000
-
-
-@dataclass
-class BatchSummary:
-    """What a batch run produced.
-
-    Attributes
-    ----------
-    outdir
-        The output folder.
-    projects, screened, failed, findings
-        Counts over the whole batch.
-    verdicts
-        Projects per verdict (``prohibited`` … ``clear``).
-    chunks, resumed
-        Chunks in the plan, and how many were already done when this run started.
-    files
-        The files written.
-    """
-
-    outdir: Path
-    projects: int
-    screened: int
-    failed: int
-    findings: int
-    verdicts: dict[str, int]
-    chunks: int
-    resumed: int
-    files: list[Path] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class RunConfig:
-    """Everything a worker needs to screen a chunk (picklable, no loaded objects)."""
-
-    pack_dir: str
-    rules_files: tuple[str, ...]
-    settings: Settings
-    lang: str
-    on: str
-    reader: tuple[tuple[str, Any], ...]  # keyword arguments of projects_from_source
-    reports: tuple[str, ...]
-    outdir: str
-    pollutants: tuple[str, ...] = ()  # emitted by every project (access lists)
-
-
-class Runner:
-    """Screens chunks: the pack and ruleset are loaded once per process."""
-
-    def __init__(self, config: RunConfig, pack: Pack | None = None) -> None:
-        self.config = config
-        self.pack = pack if pack is not None else load_pack(config.pack_dir)
-        self.ruleset = load_ruleset(self.pack.rules_path, *config.rules_files,
-                                    catalog=catalog_rules(self.pack))
-        self.on = dt.date.fromisoformat(config.on)
-
-    def screen(self, projects: gpd.GeoDataFrame) -> tuple[pa.Table, pa.Table]:
-        """Screen and judge projects; a failure is narrowed down to the projects at fault."""
-        try:
-            result = decide(screen_projects(projects, self.pack, self.config.settings),
-                            self.ruleset, on=self.on)
-        except Exception as exc:  # recorded per project, never lost
-            if len(projects) > 1:
-                mid = len(projects) // 2
-                halves = [self.screen(projects.iloc[:mid]), self.screen(projects.iloc[mid:])]
-                return (pa.concat_tables([h[0] for h in halves]),
-                        pa.concat_tables([h[1] for h in halves]))
-            failed = projects.copy()
-            failed["errors"] = [[*failed["errors"].iloc[0],
-                                 f"internal error while screening: {type(exc).__name__}: {exc}"]]
-            result = decide(screen_projects(failed, self.pack, self.config.settings),
-                            self.ruleset, on=self.on)
-        if self.config.reports:
-            _write_reports(result, Path(self.config.outdir) / "reports", self.config.reports,
-                           self.config.lang)
-        return result_tables(result, self.config.lang)
-
-    def run(self, chunk: Chunk, source: Source, vector: VectorSource | None,
-            message: str | None) -> tuple[pa.Table, pa.Table]:
-        """Screen one chunk into its two tables."""
-        return self.screen(chunk_projects(self.config, chunk, source, vector, message))
-
-
-def chunk_projects(config: RunConfig, chunk: Chunk, source: Source, vector: VectorSource | None,
-                   message: str | None) -> gpd.GeoDataFrame:
-    """The projects of a chunk (features that could not be read become failed projects)."""
-    reader = dict(config.reader)
-    if vector is not None:
-        try:
-            projects = projects_from_source(vector, first_index=chunk.start,
-                                            layer_label=source.label, **reader)
-        except RedlineError as exc:
-            vector, message = None, f"{source.name}: {exc}"
-    if vector is None:
-        n = chunk.count
-        kind = reader["kind"] if reader["kind"] != "auto" else _kind_of(source.geometry_type)
-        label = f":{source.label}" if source.label else ""
-        projects = make_projects(
-            [None] * n, project_id=unreadable_ids(source, chunk), name=[None] * n,
-            kind=[kind] * n,
-            source=[f"{source.path.name}{label}#{i}" for i in range(chunk.start, chunk.start + n)],
-            crs_in=[None] * n, errors=[[message or "could not be read"] for _ in range(n)])
-    if source.prefix:
-        projects["project_id"] = source.prefix + projects["project_id"].astype(str)
-    if config.pollutants:
-        projects["pollutants"] = [list(config.pollutants)] * len(projects)
-    return projects
-
-
-_RUNNERS: dict[RunConfig, Runner] = {}
-
-
-def runner_for(config: RunConfig) -> Runner:
-    """The runner of this process for ``config`` (pack loaded on first use only)."""
-    if config not in _RUNNERS:
-        _RUNNERS.clear()
-        _RUNNERS[config] = Runner(config)
-    return _RUNNERS[config]
-
-
-def _run_in_worker(config: RunConfig, chunk: Chunk, source: Source, vector: VectorSource | None,
-                   message: str | None) -> tuple[int, pa.Table, pa.Table]:
-    projects, findings = runner_for(config).run(chunk, source, vector, message)
-    return chunk.index, projects, findings
-
-
-def _kind_of(geometry_type: str) -> str:
-    text = geometry_type.lower()
-    return "footprint" if "polygon" in text else "linear" if "line" in text else "site"
 
 
 # ------------------------------------------------------------------------ the run
@@ -357,9 +228,8 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path, *,
             elif workers > 1:
                 results = _run_in_processes(config, sources, pending, workers)
             else:
-                _RUNNERS.clear()
-                _RUNNERS[config] = Runner(config, loaded)
-                results = (_run_in_worker(config, chunk, sources[chunk.source], vector, message)
+                runner_for(config, loaded)
+                results = (run_chunk(config, chunk, sources[chunk.source], vector, message)
                            for chunk, vector, message in read_chunks(sources, pending))
             for index, projects, findings in results:
                 counts = state.record(chunks[index], projects, findings, provenance)
@@ -397,7 +267,7 @@ def _run_in_processes(config: RunConfig, sources: list[Source], pending: list[Ch
                              initargs=(config,)) as pool:
         running: set = set()
         for chunk, vector, message in read_chunks(sources, pending):
-            running.add(pool.submit(_run_in_worker, config, chunk, sources[chunk.source],
+            running.add(pool.submit(run_chunk, config, chunk, sources[chunk.source],
                                     vector, message))
             if len(running) >= 2 * workers:
                 finished, running = wait(running, return_when=FIRST_COMPLETED)
@@ -516,28 +386,6 @@ def _read_manifest(path: Path) -> dict:
 def _differences(old: dict, new: dict) -> str:
     changed = [key for key in sorted(set(old) | set(new)) if old.get(key) != new.get(key)]
     return ", ".join(changed) or "the plan"
-
-
-def _write_reports(result: Result, folder: Path, formats: Sequence[str], lang: str) -> None:
-    """One report folder per project (its findings only)."""
-    from .report import write_outputs
-
-    for i, pid in enumerate(result.projects["project_id"].tolist()):
-        one = Result(projects=result.projects.iloc[[i]],
-                     findings=result.findings[result.findings["project_id"] == pid],
-                     pack=result.pack, ruleset=result.ruleset, settings=result.settings,
-                     generated_at=result.generated_at, rules_in_force_on=result.rules_in_force_on,
-                     clauses=None if result.clauses is None else
-                     result.clauses[result.clauses["project_id"] == pid],
-                     land_cover=None if result.land_cover is None else result.land_cover_of(pid),
-                     terrain=None if result.terrain is None else result.terrain_of(pid))
-        write_outputs(one, folder / _safe_name(pid), formats, lang=lang)
-
-
-def _safe_name(project_id: str) -> str:
-    """A folder name for a project id (path separators and control characters replaced)."""
-    cleaned = "".join("_" if c in '/\\:*?"<>|' or ord(c) < 32 else c for c in project_id)
-    return cleaned.strip(". ") or "_"
 
 
 def print_summary(summary: BatchSummary, stream=None) -> None:
