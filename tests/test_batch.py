@@ -309,3 +309,43 @@ def test_few_projects_use_local_edges_with_the_same_findings(inputs, pack_dir, m
     assert np.allclose(a["distance_m"].to_numpy(float), b["distance_m"].to_numpy(float),
                        equal_nan=True, rtol=1e-12)
     assert (a["relation"] == "near").any()
+
+
+def test_summaries_count_access_list_conflicts_and_keep_formulas_as_text(tmp_path):
+    import csv
+
+    import openpyxl
+
+    demo = redline.load_pack(None)
+    files = [demo.path / "projects" / f for f in ("p15_chemical_in_key_unit.geojson",
+                                                  "p16_plating_in_key_unit.geojson",
+                                                  "p17_bakery_in_key_unit.geojson")]
+    frames = [gpd.read_file(f) for f in files]
+    frame = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
+    frame.loc[1, "HYDM"] = None  # P16 without an industry code: its list cannot be checked
+    frame.loc[2, "XMMC"] = '=HYPERLINK("http://example.invalid","x")'
+    path = tmp_path / "three.geojson"
+    frame.to_file(path, engine="pyogrio")
+    run_batch([path], tmp_path / "out", industry_field="HYDM", progress="none", csv=True,
+              xlsx=True)
+    expected = redline.screen(redline.read_projects(path, industry_field="HYDM"), demo)
+    access = expected.findings[expected.findings["kind"] == "access_list"]
+    want = access.groupby("project_id").size().to_dict()
+    assert want.get("P15", 0) > 0 and "P17" not in want
+
+    with open(tmp_path / "out" / "summary.csv", encoding="utf-8-sig", newline="") as fh:
+        rows = {r["project_id"]: r for r in csv.DictReader(fh)}
+    assert rows["P15"]["access_list_conflicts"] == str(want["P15"])
+    assert rows["P16"]["access_list_conflicts"] == ""  # not checked, not "0"
+    assert rows["P17"]["access_list_conflicts"] == "0"
+    assert rows["P17"]["name"] == "'" + frame.loc[2, "XMMC"]
+
+    book = openpyxl.load_workbook(tmp_path / "out" / "summary.xlsx")
+    sheet = book["projects"]
+    header = [c.value for c in sheet[1]]
+    by_id = {r[0]: dict(zip(header, r, strict=True)) for r in sheet.iter_rows(min_row=2,
+                                                                              values_only=True)}
+    assert by_id["P15"]["access_list_conflicts"] == want["P15"]
+    assert by_id["P16"]["access_list_conflicts"] is None
+    name_cell = next(r[1] for r in sheet.iter_rows(min_row=2) if r[0].value == "P17")
+    assert name_cell.value == frame.loc[2, "XMMC"] and name_cell.data_type == "s"

@@ -16,25 +16,45 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow.parquet as pq
 
+from .report.spreadsheet import is_formula_like, neutralise_csv
+
 if TYPE_CHECKING:
     from ._batch_run import BatchSummary
 
 COLUMNS = ("project_id", "name", "kind", "source", "verdict", "findings", "area_m2",
-           "length_m", "admin", "reason", "error")
+           "length_m", "admin", "reason", "error", "industry", "access_list_conflicts")
 _SHEET_ROWS = 1_048_575  # Excel's limit less the header
 
 
 def _rows(outdir: Path) -> Iterator[list[Any]]:
+    conflicts = _access_conflicts(outdir)
     table = pq.ParquetFile(outdir / "projects.parquet")
     for group in range(table.num_row_groups):
         batch = table.read_row_group(group, columns=[
             "project_id", "name", "kind", "source", "verdict", "findings", "area_m2",
-            "length_m", "admin", "reasons", "error"]).to_pylist()
+            "length_m", "admin", "reasons", "error", "industry"]).to_pylist()
         for row in batch:
-            yield [row["project_id"], row["name"], row["kind"], row["source"], row["verdict"],
+            pid = row["project_id"]
+            # without an industry code the access list could not be checked: no count
+            checked = bool(row["industry"]) and row["verdict"] is not None
+            yield [pid, row["name"], row["kind"], row["source"], row["verdict"],
                    row["findings"], row["area_m2"], row["length_m"],
                    ";".join(a["code"] for a in row["admin"] or []),
-                   (row["reasons"] or [None])[0], row["error"]]
+                   (row["reasons"] or [None])[0], row["error"], row["industry"],
+                   conflicts.get(pid, 0) if checked else None]
+
+
+def _access_conflicts(outdir: Path) -> dict[str, int]:
+    """Access-list clauses each project conflicts with (its ``access_list`` findings)."""
+    findings = pq.read_table(outdir / "findings.parquet", columns=["project_id", "kind"],
+                             filters=[("kind", "=", "access_list")])
+    counts = findings.group_by("project_id").aggregate([("kind", "count")])
+    return dict(zip(counts["project_id"].to_pylist(), counts["kind_count"].to_pylist(), strict=True))
+
+
+def _text_cells(row: list[Any]) -> list[Any]:
+    """CSV cells: text a spreadsheet could take for a formula gets a leading apostrophe."""
+    return [neutralise_csv(v) for v in row]
 
 
 def write_summaries(outdir: Path, summary: BatchSummary, provenance: dict[str, Any], *,
@@ -47,7 +67,7 @@ def write_summaries(outdir: Path, summary: BatchSummary, provenance: dict[str, A
         with open(tmp, "w", newline="", encoding="utf-8-sig") as fh:
             writer = csv_module.writer(fh)
             writer.writerow(COLUMNS)
-            writer.writerows(_rows(outdir))
+            writer.writerows(_text_cells(row) for row in _rows(outdir))
         os.replace(tmp, path)
         written.append(path)
     if xlsx:
@@ -80,10 +100,26 @@ def _write_xlsx(outdir: Path, summary: BatchSummary, provenance: dict[str, Any])
             part, count = part + 1, 0
             sheet = book.create_sheet(f"projects {part}")
             sheet.append(list(COLUMNS))
-        sheet.append(row)
+        sheet.append(_xlsx_cells(sheet, row))
         count += 1
     path = outdir / "summary.xlsx"
     tmp = path.with_name(".summary.xlsx.tmp")
     book.save(tmp)
     os.replace(tmp, path)
     return path
+
+
+def _xlsx_cells(sheet: Any, row: list[Any]) -> list[Any]:
+    """Cells of a write-only sheet; formula-like text (a project named ``=…``) stays text."""
+    from openpyxl.cell import WriteOnlyCell
+
+    out: list[Any] = []
+    for value in row:
+        if is_formula_like(value):
+            cell = WriteOnlyCell(sheet, value)
+            cell.data_type = "s"
+            cell.quotePrefix = True
+            out.append(cell)
+        else:
+            out.append(value)
+    return out
