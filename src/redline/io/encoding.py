@@ -14,6 +14,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import InputError
+
 
 @dataclass(frozen=True)
 class EncodingChoice:
@@ -173,3 +175,29 @@ def _shapefile_sidecars(path: Path, layer: str | None) -> tuple[bytes | None, by
             dbf = names.get(base + ".dbf")
             return (zf.read(cpg) if cpg else None, zf.read(dbf) if dbf else None)
     return None
+
+
+def read_text_file(path: Path, display: str, encoding: str | None,
+                   again: str = "export it again") -> tuple[str, str | None]:
+    """Read and decode a text input (corner table, survey TXT).
+
+    Returns the text and, when the encoding was detected rather than given and is not
+    UTF-8, the warning that says which one was used.
+
+    Raises
+    ------
+    InputError
+        The file is empty, or cannot be decoded with the given encoding.
+    """
+    data = path.read_bytes()
+    if not data.strip():
+        raise InputError(f"{display}: the file is empty; {again}")
+    try:
+        text, choice = decode_text(data, encoding)
+    except (LookupError, UnicodeDecodeError) as exc:
+        raise InputError(f"{display}: cannot decode the text as {encoding} "
+                         f"({type(exc).__name__}); pass the right --encoding") from None
+    note = None
+    if choice.how.startswith("detected") and choice.encoding != "UTF-8":
+        note = f"{display}: text encoding {choice.describe()}; pass --encoding to override"
+    return text, note

@@ -24,7 +24,7 @@ import shapely
 from ..errors import InputError
 from . import _rings
 from .crs_infer import CrsHints, datum_from_text, gk_crs, prefixed_zones, zone_of_cm
-from .encoding import decode_text
+from .encoding import read_text_file
 from .raw import RawFeatures
 
 _MARKERS = ("[属性描述]", "[地块坐标]")
@@ -71,17 +71,8 @@ def read_survey_txt(path: Path, display: str, *, encoding: str | None = None) ->
     InputError
         Unreadable file, or no ``[地块坐标]`` section.
     """
-    data = path.read_bytes()
-    if not data.strip():
-        raise InputError(f"{display}: the file is empty; export it again")
-    try:
-        text, choice = decode_text(data, encoding)
-    except (LookupError, UnicodeDecodeError) as exc:
-        raise InputError(f"{display}: cannot decode the text as {encoding} "
-                         f"({type(exc).__name__}); pass the right --encoding") from None
-    warnings = []
-    if choice.how.startswith("detected") and choice.encoding != "UTF-8":
-        warnings.append(f"{display}: text encoding {choice.describe()}; pass --encoding to override")
+    text, note = read_text_file(path, display, encoding)
+    warnings = [note] if note else []
     lines = unicodedata.normalize("NFKC", text).splitlines()
 
     attributes: dict[str, str] = {}

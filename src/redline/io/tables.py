@@ -35,7 +35,7 @@ import pandas as pd
 from ..errors import InputError
 from . import _rings
 from .crs_infer import hints_from_text
-from .encoding import decode_text
+from .encoding import read_text_file
 from .raw import RawFeatures, cell_text
 
 #: Heading words per column role (compared after normalising: NFKC, lower case, no
@@ -141,17 +141,7 @@ def read_table(path: Path, display: str, *, encoding: str | None = None,
 # -- reading cells ----------------------------------------------------------------
 
 def _text_rows(path: Path, display: str, encoding: str | None) -> tuple[list[list], str | None]:
-    data = path.read_bytes()
-    if not data.strip():
-        raise InputError(f"{display}: the file is empty; export the table again")
-    try:
-        text, choice = decode_text(data, encoding)
-    except (LookupError, UnicodeDecodeError) as exc:
-        raise InputError(f"{display}: cannot decode the text as {encoding} "
-                         f"({type(exc).__name__}); pass the right --encoding") from None
-    note = None
-    if choice.how.startswith("detected") and choice.encoding != "UTF-8":
-        note = f"{display}: text encoding {choice.describe()}; pass --encoding to override"
+    text, note = read_text_file(path, display, encoding, again="export the table again")
     text = unicodedata.normalize("NFKC", text)
     lines = [ln for ln in text.splitlines()]
     sample = "\n".join(lines[:50])

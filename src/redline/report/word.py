@@ -406,20 +406,21 @@ def _cell_text(cell, text: Any, *, size: float, bold: bool = False, right: bool 
             run.add_break()
 
 
-def _shade_cell(cell, fill: str) -> None:
+def _shading(fill: str):
+    """A ``w:shd`` element: solid background ``fill`` (hex RGB)."""
     shd = OxmlElement("w:shd")
     shd.set(qn("w:val"), "clear")
     shd.set(qn("w:color"), "auto")
     shd.set(qn("w:fill"), fill)
-    cell._tc.get_or_add_tcPr().append(shd)
+    return shd
+
+
+def _shade_cell(cell, fill: str) -> None:
+    cell._tc.get_or_add_tcPr().append(_shading(fill))
 
 
 def _shade_run(run, fill: str) -> None:
-    shd = OxmlElement("w:shd")
-    shd.set(qn("w:val"), "clear")
-    shd.set(qn("w:color"), "auto")
-    shd.set(qn("w:fill"), fill)
-    run._element.get_or_add_rPr().append(shd)
+    run._element.get_or_add_rPr().append(_shading(fill))
 
 
 def _color_cell(cell, color: str) -> None:
