@@ -30,7 +30,6 @@ from ._network import RiverNetwork
 from .crs import CGCS2000, geodesic_distance, geodesic_length
 from .geometry import keep_dimension
 from .pack import Layer, Pack
-from .projects import text_column
 from .raster import screen_rasters
 from .settings import DEFAULT, Settings
 
@@ -126,7 +125,8 @@ def screen_projects(projects: gpd.GeoDataFrame, pack: Pack,
     parts.append(_downstream(ctx))
     rasters = screen_rasters(projects, ctx.usable, pack, settings)
     parts.append(rasters.findings)
-    findings = _assemble([p for p in parts if p is not None and len(p)], projects, pack)
+    findings = _assemble([p for p in parts if p is not None and _part_length(p)], projects,
+                         pack)
     return Screening(projects, findings, pack, settings, rasters.land_cover, rasters.terrain)
 
 
@@ -240,7 +240,7 @@ def _parts_inside(ctx: _Context, rows: np.ndarray, zones: np.ndarray
 
 
 def _screen_layer(ctx: _Context, layer: Layer, pairs: dict[str, np.ndarray] | None = None
-                  ) -> pd.DataFrame | None:
+                  ) -> _Part | None:
     s = ctx.settings
     membership = layer.kind in _MEMBERSHIP
     rows = np.flatnonzero(ctx.usable)
@@ -356,7 +356,7 @@ def _near_pairs(ctx: _Context, layer: Layer, rows: np.ndarray, hit_keys: np.ndar
             "zdim": layer.dims[edges.owner[ie][near]]}
 
 
-def _finish_layer(ctx: _Context, layer: Layer, c: dict[str, np.ndarray]) -> pd.DataFrame | None:
+def _finish_layer(ctx: _Context, layer: Layer, c: dict[str, np.ndarray]) -> _Part | None:
     """Lon/lat pieces, shared lengths and zone attributes of the kept pairs."""
     s = ctx.settings
     n = len(c["ip"])
@@ -384,13 +384,12 @@ def _finish_layer(ctx: _Context, layer: Layer, c: dict[str, np.ndarray]) -> pd.D
     if river_in_area.any():
         length_m[river_in_area] = geodesic_length(piece_ll[river_in_area])
 
-    frame = pd.DataFrame({
+    return _with_zone_attributes({
         "row": ip, "layer": layer.id, "kind": layer.kind,
         "zone_index": c["iz"], "relation": relation,
         "overlap_m2": c["overlap_m2"], "overlap_length_m": length_m,
         "distance_m": c["distance"], "geometry": piece_ll,
-    })
-    return _with_zone_attributes(frame, layer)
+    }, layer)
 
 
 def _clip_to_envelopes(zones: np.ndarray, geoms: np.ndarray, margin: float) -> np.ndarray:
@@ -466,17 +465,16 @@ def _geodesic_line_length(pack: Pack, lines: np.ndarray) -> np.ndarray:
     return geodesic_distance(lon[0::2], lat[0::2], lon[1::2], lat[1::2])
 
 
-def _with_zone_attributes(frame: pd.DataFrame, layer: Layer) -> pd.DataFrame:
-    index = frame["zone_index"].to_numpy()
-    for column, values in layer.zone_values.items():
-        frame[column] = values[index]
-    return frame
+def _with_zone_attributes(part: _Part, layer: Layer) -> _Part:
+    """``part`` with the zone attribute columns of its zones (``zone_index``) added."""
+    index = np.asarray(part["zone_index"])
+    return {**part, **{column: values[index] for column, values in layer.zone_values.items()}}
 
 
 # ------------------------------------------------------------- project-level checks
 
 
-def _coverage(ctx: _Context, admin: dict[str, dict[str, np.ndarray]]) -> pd.DataFrame | None:
+def _coverage(ctx: _Context, admin: dict[str, dict[str, np.ndarray]]) -> _Part | None:
     """Projects outside the pack's coverage are errors; partly outside is a finding.
 
     The coverage is the union of the admin layers (else the pack extent). A project
@@ -549,7 +547,7 @@ def _difference_with_union(metric: np.ndarray, rows: np.ndarray, owner: np.ndarr
     return rest
 
 
-def _outside(ctx: _Context, layer: Layer) -> pd.DataFrame | None:
+def _outside(ctx: _Context, layer: Layer) -> _Part | None:
     """Projects not wholly inside the union of an urban-boundary layer."""
     rows = np.flatnonzero(ctx.usable)
     union = layer.union
@@ -570,22 +568,22 @@ def _outside(ctx: _Context, layer: Layer) -> pd.DataFrame | None:
 
 
 def _outside_frame(ctx: _Context, rows: np.ndarray, parts: np.ndarray, *, layer_id: str,
-                   kind: str, distance: np.ndarray) -> pd.DataFrame:
+                   kind: str, distance: np.ndarray) -> _Part:
     dims = ctx.dims[rows]
     parts_ll = ctx.pack.projector.to_lonlat(parts)
     area = np.where(dims == 2, shapely.area(parts), np.nan)
     length = np.full(len(rows), np.nan)
     lines = dims == 1
     length[lines] = geodesic_length(parts_ll[lines])
-    return pd.DataFrame({
+    return {
         "row": rows, "layer": layer_id, "kind": kind, "zone_index": -1, "relation": "outside",
         "overlap_m2": area, "overlap_length_m": length, "distance_m": distance,
         "geometry": parts_ll,
         "zone_id": None, "zone_name": None, "zone_class": None, "zone_code": None,
-    })
+    }
 
 
-def _downstream(ctx: _Context) -> pd.DataFrame | None:
+def _downstream(ctx: _Context) -> _Part | None:
     """Water-source zones reached downstream of each outfall along the river network."""
     kinds = ctx.projects["kind"].to_numpy()
     rows = np.flatnonzero(ctx.usable & (kinds == "outfall"))
@@ -609,41 +607,113 @@ def _downstream(ctx: _Context) -> pd.DataFrame | None:
     if not records:
         return None
     paths = ctx.pack.projector.to_lonlat(np.array([h.path for _, _, h in records], dtype=object))
-    frame = pd.DataFrame({
-        "row": [r for r, _, _ in records], "layer": [layer.id for _, layer, _ in records],
-        "kind": "water_source", "zone_index": [h.zone_index for _, _, h in records],
+    found = {
+        "row": np.array([r for r, _, _ in records]),
+        "layer": np.array([layer.id for _, layer, _ in records], dtype=object),
+        "kind": "water_source", "zone_index": np.array([h.zone_index for _, _, h in records]),
         "relation": "downstream", "overlap_m2": np.nan, "overlap_length_m": np.nan,
         "distance_m": geodesic_length(paths), "geometry": paths,
-    })
-    return pd.concat([_with_zone_attributes(frame[frame["layer"] == layer.id].copy(), layer)
-                      for layer in zones if (frame["layer"] == layer.id).any()])
+    }
+    return _concat_parts([
+        _with_zone_attributes({k: _take(v, found["layer"] == layer.id) for k, v in found.items()},
+                              layer)
+        for layer in zones if (found["layer"] == layer.id).any()])
 
 
 # ------------------------------------------------------------------------ assemble
 
 
-def _assemble(parts: list[pd.DataFrame], projects: gpd.GeoDataFrame, pack: Pack
-              ) -> gpd.GeoDataFrame:
+#: A part of the findings: column name → one array per column, or a scalar for all rows.
+_Part = dict
+
+#: Columns of a part; the zone attributes come from the layer (``Layer.zone_values``).
+_PART_COLUMNS = ("row", "layer", "kind", "zone_index", "relation", "overlap_m2",
+                 "overlap_length_m", "distance_m", "geometry", "zone_id", "zone_name",
+                 "zone_class", "zone_code")
+_TEXT_COLUMNS = ("project_id", "layer", "kind", "zone_id", "zone_name", "zone_class",
+                 "zone_code", "relation")
+_NUMBER_COLUMNS = ("overlap_m2", "overlap_pct", "overlap_length_m", "distance_m")
+
+
+def _take(value, mask: np.ndarray):
+    """``value[mask]`` for an array column; a scalar column stays a scalar."""
+    return value[mask] if isinstance(value, np.ndarray) else value
+
+
+def _column_of(part: _Part | pd.DataFrame, name: str, n: int) -> np.ndarray:
+    """One column of a part as an array of length ``n`` (missing or scalar: repeated)."""
+    value = part.get(name, None)
+    if isinstance(value, pd.Series):
+        value = value.to_numpy(dtype=object if value.dtype.kind not in "fiub" else None)
+    if isinstance(value, np.ndarray):
+        return value
+    out = np.empty(n, dtype=object if value is None or isinstance(value, str) else type(value))
+    out[:] = value
+    return out
+
+
+def _part_length(part: _Part | pd.DataFrame) -> int:
+    return len(part) if isinstance(part, pd.DataFrame) else len(part["row"])
+
+
+def _concat_parts(parts: list[_Part | pd.DataFrame]) -> _Part | None:
+    """Parts (dicts or frames, e.g. the raster findings) as one part of arrays."""
     if not parts:
+        return None
+    sizes = [_part_length(p) for p in parts]
+    return {name: np.concatenate([_column_of(p, name, n) for p, n in zip(parts, sizes, strict=True)])
+            for name in _PART_COLUMNS}
+
+
+def _text(values: np.ndarray) -> pd.Series:
+    """An object column with ``None`` (never NaN) for missing values (see ``text_column``)."""
+    values = values.astype(object)  # a copy: the parts' arrays are not touched
+    values[pd.isna(values)] = None
+    return pd.Series(values, dtype=object, copy=False)
+
+
+def _sort_codes(values: np.ndarray) -> np.ndarray:
+    """Integer codes of ``values`` that sort as the values do (missing last)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    rank = np.empty(len(uniques) + 1, dtype=np.int64)
+    rank[np.argsort(np.asarray(uniques, dtype=object), kind="stable")] = np.arange(len(uniques))
+    rank[-1] = len(uniques)  # the NA sentinel (-1) indexes the last slot
+    return rank[codes]
+
+
+def _assemble(parts: list[_Part | pd.DataFrame], projects: gpd.GeoDataFrame, pack: Pack
+              ) -> gpd.GeoDataFrame:
+    """All findings in one frame, in a deterministic order.
+
+    The parts are concatenated as arrays and ordered with one ``lexsort`` (project, then
+    layer in catalog order, then zone, then relation); the frame is built once.
+    """
+    c = _concat_parts(parts)
+    if c is None:
         empty = pd.DataFrame({c: pd.Series(dtype=object) for c in FINDING_COLUMNS})
         return gpd.GeoDataFrame(empty, geometry=gpd.GeoSeries([], crs=CGCS2000))
-    frame = pd.concat(parts, ignore_index=True)
-    rows = frame["row"].to_numpy()
-    frame["project_id"] = projects["project_id"].to_numpy()[rows]
-    area = projects["area_m2"].to_numpy()[rows]
-    length = projects["length_m"].to_numpy()[rows]
+    rows = c["row"].astype(np.int64)
+    c["project_id"] = projects["project_id"].to_numpy(dtype=object)[rows]
+    overlap_m2 = c["overlap_m2"].astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        pct = np.where(~np.isnan(frame["overlap_m2"].to_numpy(float)),
-                       frame["overlap_m2"].to_numpy(float) / area * 100,
-                       frame["overlap_length_m"].to_numpy(float) / length * 100)
-    frame["overlap_pct"] = np.where(np.isfinite(pct), pct, np.nan)
+        pct = np.where(~np.isnan(overlap_m2),
+                       overlap_m2 / projects["area_m2"].to_numpy(float)[rows] * 100,
+                       c["overlap_length_m"].astype(float)
+                       / projects["length_m"].to_numpy(float)[rows] * 100)
+    c["overlap_pct"] = np.where(np.isfinite(pct), pct, np.nan)
     # Deterministic order: project, then layer in catalog order, then zone, relation.
     layer_order = {layer.id: i for i, layer in enumerate([*pack.layers, *pack.rasters])}
-    frame["_layer_order"] = frame["layer"].map(layer_order).fillna(-1)
-    frame = frame.sort_values(["row", "_layer_order", "zone_index", "relation"], kind="stable")
-    frame = frame[[*FINDING_COLUMNS, "geometry"]].reset_index(drop=True)
-    frame["zone_index"] = frame["zone_index"].astype(int)
-    for column in ("project_id", "layer", "kind", "zone_id", "zone_name", "zone_class",
-                   "zone_code", "relation"):
-        frame[column] = text_column(frame[column])
-    return gpd.GeoDataFrame(frame, geometry="geometry", crs=CGCS2000)
+    codes, uniques = pd.factorize(c["layer"])
+    order_of_layer = np.array([layer_order.get(u, -1) for u in uniques] + [-1])[codes]
+    zone_index = c["zone_index"].astype(np.int64)
+    order = np.lexsort((_sort_codes(c["relation"]), zone_index, order_of_layer, rows))
+    columns = {}
+    for name in FINDING_COLUMNS:
+        if name == "zone_index":
+            columns[name] = pd.Series(zone_index[order], dtype=int)
+        elif name in _NUMBER_COLUMNS:
+            columns[name] = pd.Series(c[name][order].astype(float))
+        else:
+            columns[name] = _text(c[name][order])
+    return gpd.GeoDataFrame(columns, geometry=gpd.GeoSeries(c["geometry"][order], crs=CGCS2000),
+                            crs=CGCS2000)
