@@ -270,3 +270,25 @@ def test_outfall_far_from_rivers_is_warned_not_traced(pack):
     result = redline.screen(projects, pack)
     assert "zones downstream were not traced" in result.projects.iloc[0].warnings[0]
     assert projects.iloc[0].warnings == []  # the caller's frame is not modified
+
+
+def test_edge_pieces_keep_every_vertex_and_stay_short():
+    """Boundary pieces: exact vertices, ≤ PIECE_SEGMENTS segments, cut by length too."""
+    from redline._edges import PIECE_LENGTH, PIECE_SEGMENTS, EdgeIndex
+
+    square = shapely.box(0, 0, 50_000, 50_000)  # four long sides: one piece per side
+    circle = shapely.Point(100_000, 0).buffer(3_000, quad_segs=256)  # 1,024 short segments
+    index = EdgeIndex.build(np.array([square, circle], dtype=object))
+    counts = shapely.get_num_coordinates(index.pieces) - 1
+    assert counts.max() <= PIECE_SEGMENTS
+    longest = {0: 50_000.0, 1: shapely.length(circle) / 1024}
+    for owner, ring in ((0, square.exterior), (1, circle.exterior)):
+        mine = index.pieces[index.owner == owner]
+        assert np.all(shapely.length(mine) <= PIECE_LENGTH + longest[owner] + 1e-6)
+        # Consecutive pieces share their end vertex; together they are the ring, exactly.
+        coords = np.concatenate([shapely.get_coordinates(p)[(i > 0):] for i, p in enumerate(mine)])
+        assert np.array_equal(coords, shapely.get_coordinates(ring))
+    assert np.sum(index.owner == 0) == 4
+    # Cut every 32 segments and wherever the distance along passes a multiple of 1 km.
+    by_count, by_length = 1024 / PIECE_SEGMENTS, np.ceil(shapely.length(circle) / PIECE_LENGTH)
+    assert max(by_count, by_length) <= np.sum(index.owner == 1) <= by_count + by_length

@@ -15,8 +15,10 @@ from functools import cached_property
 import numpy as np
 import shapely
 
-#: Segments per boundary piece.
+#: Segments per boundary piece (at most).
 PIECE_SEGMENTS = 32
+#: Length (m) after which a boundary piece ends (a piece may run one segment past it).
+PIECE_LENGTH = 1000.0
 
 
 @dataclass
@@ -57,31 +59,36 @@ class EdgeIndex:
 
 
 def _cut(lines: np.ndarray, owner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Cut linestrings into consecutive pieces of at most :data:`PIECE_SEGMENTS` segments."""
+    """Cut linestrings into consecutive pieces, the vertices kept exactly.
+
+    A piece ends after :data:`PIECE_SEGMENTS` segments, and where the distance along the
+    line passes a multiple of :data:`PIECE_LENGTH`: so a piece's envelope stays small
+    even where a boundary has few, long segments (grid-cut units, straight borders),
+    and an envelope query near a project finds only the edges close to it.
+    """
     if len(lines) == 0:
         return np.empty(0, dtype=object), np.empty(0, dtype=np.int64)
     coords, line_of = shapely.get_coordinates(lines, return_index=True)
-    starts = np.flatnonzero(np.r_[True, line_of[1:] != line_of[:-1]])
-    position = np.arange(len(coords)) - np.repeat(starts, np.diff(np.r_[starts, len(coords)]))
-    piece = position // PIECE_SEGMENTS
-    last_piece = np.zeros(len(lines), dtype=np.int64)
-    np.maximum.at(last_piece, line_of, piece)
-    # A vertex that starts a new piece also ends the previous one: repeat it there.
-    shared = (position % PIECE_SEGMENTS == 0) & (position > 0)
-    repeated_piece = piece[shared] - 1
+    first = np.r_[True, line_of[1:] != line_of[:-1]]
+    starts = np.flatnonzero(first)
+    size = np.diff(np.r_[starts, len(coords)])
+    position = np.arange(len(coords)) - np.repeat(starts, size)
+    step = np.hypot(*np.diff(coords, axis=0, prepend=coords[:1]).T)
+    step[first] = 0.0
+    along = np.cumsum(step)
+    along -= np.repeat(along[starts], size)  # distance along its own line
+    band = np.floor(along / PIECE_LENGTH)
+    new = first | (position % PIECE_SEGMENTS == 0) | (band != np.r_[band[:1], band[:-1]])
+    piece = np.cumsum(new) - 1
+    # A vertex that starts a new piece also ends the previous one: repeated there (the
+    # copies go last, so a stable sort by piece puts each at the end of its piece).
+    shared = new & ~first
+    all_piece = np.concatenate([piece, piece[shared] - 1])
     all_coords = np.concatenate([coords, coords[shared]])
-    all_line = np.concatenate([line_of, line_of[shared]])
-    all_piece = np.concatenate([piece, repeated_piece])
-    all_position = np.concatenate([position, position[shared]])
-    # A final piece made of its shared first vertex alone is dropped (no segment).
-    offset = np.r_[0, np.cumsum(last_piece + 1)[:-1]]
-    key = offset[all_line] + all_piece
-    order = np.lexsort((all_position, key))
-    key, all_coords = key[order], all_coords[order]
-    counts = np.bincount(key, minlength=int(offset[-1] + last_piece[-1] + 1))
-    keep = counts[key] >= 2
-    key, all_coords = key[keep], all_coords[keep]
-    used, index = np.unique(key, return_inverse=True)
-    pieces = shapely.linestrings(all_coords, indices=index)
-    piece_line = np.searchsorted(offset, used, side="right") - 1
-    return pieces, owner[piece_line].astype(np.int64)
+    order = np.argsort(all_piece, kind="stable")
+    all_piece, all_coords = all_piece[order], all_coords[order]
+    # A last piece made of a line's final vertex alone has no segment: dropped.
+    keep = np.bincount(all_piece)[all_piece] >= 2
+    used, index = np.unique(all_piece[keep], return_inverse=True)
+    pieces = shapely.linestrings(all_coords[keep], indices=index)
+    return pieces, owner[line_of[new][used]].astype(np.int64)

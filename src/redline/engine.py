@@ -142,14 +142,32 @@ class _Context:
 
     @cached_property
     def part_points(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per project: index of its first part, number of parts; first vertex per part."""
-        parts, owner = shapely.get_parts(self.metric[self.usable], return_index=True)
-        owner = np.flatnonzero(self.usable)[owner]
-        coords, index = shapely.get_coordinates(parts, return_index=True)
-        xy = coords[np.searchsorted(index, np.arange(len(parts)))]
-        count = np.bincount(owner, minlength=len(self.metric))
+        """Per project: index of its first part, number of parts; first vertex per part.
+
+        A single-part geometry's first vertex is its first coordinate; only the (few)
+        multi-part geometries are split into parts.
+        """
+        rows = np.flatnonzero(self.usable)
+        geoms = self.metric[rows]
+        count = np.zeros(len(self.metric), dtype=np.int64)
+        multi = shapely.get_type_id(geoms) >= 4  # Multi* and collections
+        count[rows] = np.where(multi, shapely.get_num_geometries(geoms), 1)
         start = np.cumsum(count) - count
+        xy = np.empty((int(count.sum()), 2))
+        single = rows[~multi]
+        xy[start[single]] = _first_vertices(self.metric[single])
+        if multi.any():
+            parts, owner = shapely.get_parts(self.metric[rows[multi]], return_index=True)
+            owner = rows[multi][owner]
+            rank = np.arange(len(parts)) - np.searchsorted(owner, owner)  # owners are sorted
+            xy[start[owner] + rank] = _first_vertices(parts)
         return start, count, xy
+
+
+def _first_vertices(geoms: np.ndarray) -> np.ndarray:
+    """The first coordinate (x, y) of each non-empty geometry."""
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    return coords[np.searchsorted(index, np.arange(len(geoms)))]
 
 
 # ------------------------------------------------------------------- per-layer pass
