@@ -90,12 +90,13 @@ def screen_projects(projects: gpd.GeoDataFrame, pack: Pack,
     -------
     Screening
     """
-    projects = projects.copy()
-    # Fresh lists: the engine appends to them and must not touch the caller's frame.
-    projects["errors"] = [list(e) for e in projects["errors"]]
-    projects["warnings"] = [list(w) for w in projects["warnings"]]
+    # A shallow copy: the engine never changes a list of the caller's frame in place
+    # (see :func:`_note`), so the ``errors``/``warnings`` lists need no copying.
+    projects = projects.copy(deep=False)
+    for column in ("errors", "warnings"):
+        projects[column] = _as_lists(projects[column].to_numpy(dtype=object))
     lonlat = projects.geometry.values.to_numpy() if len(projects) else np.empty(0, dtype=object)
-    usable = ~shapely.is_missing(lonlat) & np.array([not e for e in projects["errors"]], bool)
+    usable = ~shapely.is_missing(lonlat) & (_lengths(projects["errors"]) == 0)
     # Each project is projected once; every measurement below works on these geometries.
     metric = np.full(len(projects), None, dtype=object)
     metric[usable] = pack.projector.to_metric(lonlat[usable])
@@ -528,14 +529,37 @@ def _coverage(ctx: _Context, admin: dict[str, dict[str, np.ndarray]]) -> _Part |
         partial, outside = edge[nonempty], outside[nonempty]
     where = "its admin layer" if pack.coverage_source != "extent" else "its extent"
     for r in rows[~touching]:
-        ctx.projects.at[ctx.projects.index[r], "errors"].append(
-            f"lies outside the coverage of pack {pack.id!r} ({where}); "
-            "screen it with a pack that covers it")
+        _note(ctx, r, "errors", f"lies outside the coverage of pack {pack.id!r} ({where}); "
+              "screen it with a pack that covers it")
     ctx.usable[rows[~touching]] = False
     if len(partial) == 0:
         return None
     return _outside_frame(ctx, partial, outside, layer_id=pack.coverage_source,
                           kind="coverage", distance=np.zeros(len(partial)))
+
+
+def _as_lists(values: np.ndarray) -> np.ndarray:
+    """``values`` with every entry a list: frames that travelled through Arrow or pickling
+    (dask partitions) carry numpy arrays there. Lists are kept as they are, not copied."""
+    if all(type(v) is list for v in values):
+        return values
+    out = np.empty(len(values), dtype=object)
+    out[:] = [v if type(v) is list else list(v) for v in values]
+    return out
+
+
+def _lengths(column: pd.Series) -> np.ndarray:
+    """Number of entries of each list in ``column``."""
+    return np.fromiter(map(len, column.to_numpy(dtype=object)), dtype=np.int64,
+                       count=len(column))
+
+
+def _note(ctx: _Context, row: int, column: str, message: str) -> None:
+    """Add ``message`` to a project's ``errors`` or ``warnings``: a new list, so that the
+    caller's projects frame (whose lists the engine's copy shares) is never changed."""
+    frame = ctx.projects
+    position = frame.columns.get_loc(column)
+    frame.iat[row, position] = [*frame.iat[row, position], message]
 
 
 def _difference_with_union(metric: np.ndarray, rows: np.ndarray, owner: np.ndarray,
@@ -614,9 +638,8 @@ def _downstream(ctx: _Context) -> _Part | None:
     records = []
     for r in rows:  # outfalls are few; each walk is a short graph traversal
         if not network.snaps(ctx.metric[r], s.snap_m):
-            ctx.projects.at[ctx.projects.index[r], "warnings"].append(
-                f"outfall is more than {s.snap_m:g} m from every river line of the pack; "
-                "zones downstream were not traced")
+            _note(ctx, r, "warnings", f"outfall is more than {s.snap_m:g} m from every river "
+                  "line of the pack; zones downstream were not traced")
             continue
         for layer in zones:
             for hit in network.reach(ctx.metric[r], layer.metric, tree=layer.tree,

@@ -177,8 +177,10 @@ def screen_rasters(projects: gpd.GeoDataFrame, usable: np.ndarray, pack: Pack,
         pct = np.where(total > 0, uncovered / np.where(total > 0, total, 1) * 100, 0.0)
         for i in np.flatnonzero(pct > UNCOVERED_WARNING_PCT):
             what = "outside the raster" if m.nodata[i] <= 0 else "outside the raster or no data"
-            projects.at[projects.index[rows[i]], "warnings"].append(
-                f"raster layer {layer.id}: {pct[i]:.1f}% of the project is not covered ({what})")
+            # A new list: the caller's frame may share the old one (never changed in place).
+            at = (projects.index[rows[i]], "warnings")
+            projects.at[at] = [*projects.at[at], f"raster layer {layer.id}: {pct[i]:.1f}% of "
+                               f"the project is not covered ({what})"]
         if layer.kind == "land_cover":
             land_cover.append(_land_cover_rows(layer, m, ids, dims, total))
         elif layer.kind == "terrain":
