@@ -24,6 +24,7 @@ from ._batch_input import (
     unreadable_ids,
 )
 from ._batch_tables import result_tables
+from ._gc import paused_gc
 from .engine import screen_projects
 from .errors import RedlineError
 from .io.projects import projects_from_source
@@ -115,6 +116,7 @@ class Runner:
                            self.config.lang)
         return result_tables(result, self.config.lang)
 
+    @paused_gc()
     def run(self, chunk: Chunk, source: Source, vector: VectorSource | None,
             message: str | None) -> tuple[pa.Table, pa.Table]:
         """Screen one chunk into its two tables."""

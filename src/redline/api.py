@@ -12,6 +12,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
+from ._gc import paused_gc
 from .engine import screen_projects
 from .io import read_projects
 from .pack import Pack, load_pack
@@ -21,6 +22,7 @@ from .rules.catalog import catalog_rules
 from .settings import DEFAULT, Settings
 
 
+@paused_gc()
 def screen(projects: gpd.GeoDataFrame | str | Path, pack: Pack | str | Path | None = None, *,
            rules: Ruleset | Sequence[str | Path] = (), settings: Settings = DEFAULT,
            buffer_m: float | None = None, on: dt.date | None = None) -> Result:

@@ -23,6 +23,7 @@ import shapely
 from pyproj import CRS
 
 from ._edges import EdgeIndex
+from ._gc import paused_gc
 from ._toml import load_toml
 from .catalog import FromSpec, LayerSpec, PackIssue, file_checksum
 from .crs import CGCS2000, Projector, crs_label, equal_area_crs, parse_crs, reproject
@@ -254,6 +255,7 @@ def demo_pack_path() -> Path:
     raise PackError("the bundled demo pack is missing from this installation; pass --pack DIR")
 
 
+@paused_gc()
 def load_pack(path: str | Path | None = None, *, strict: bool = True,
               use_cache: bool = True) -> Pack:
     """Load a layer pack.

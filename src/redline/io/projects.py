@@ -17,6 +17,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from .._gc import paused_gc
 from ..crs import Projector, equal_area_crs, in_china
 from ..errors import InputError
 from ..geometry import normalise
@@ -41,6 +42,7 @@ _DIM_OF_KIND = {"footprint": 2, "linear": 1, "outfall": 0, "site": 0}
 _KIND_OF_DIM = {2: "footprint", 1: "linear", 0: "site"}
 
 
+@paused_gc()
 def read_projects(path: str | Path, *, layer: str | None = None, kind: str = "auto",
                   crs: str | CRS | SourceCRS | None = None, id_field: str | None = None,
                   name_field: str | None = None, industry: str | None = None,
