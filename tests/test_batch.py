@@ -236,6 +236,29 @@ def test_compiled_pack_is_used_and_rebuilt_when_a_layer_file_changes(tmp_path):
     assert inside.projects["verdict"].iloc[0] == "prohibited"
 
 
+def test_compiled_pack_stores_the_edge_index_and_keys_it_by_the_cut_rule(tmp_path, monkeypatch):
+    from redline import compiled as compiled_module
+    from redline._edges import EdgeIndex
+
+    folder = write_pack(tmp_path / "pack")
+    cache = compile_pack(folder)
+    manifest = json.loads((cache / "manifest.json").read_text(encoding="utf-8"))
+    pack = redline.load_pack(folder)
+    for entry in manifest["layers"]:
+        layer = pack.layer(entry["id"])
+        if not len(layer.metric):
+            continue
+        assert (cache / entry["edges"]).exists() and layer.edge_loader is not None
+        stored, built = layer.edges, EdgeIndex.build(layer.metric)
+        assert np.array_equal(stored.owner, built.owner)
+        assert shapely.equals_exact(stored.pieces, built.pieces, tolerance=0).all()
+    # Another rule for cutting boundary pieces makes the stored pieces stale: rebuilt.
+    monkeypatch.setattr(compiled_module, "PIECE_LENGTH", 250.0)
+    redline.load_pack(folder)
+    again = json.loads((cache / "manifest.json").read_text(encoding="utf-8"))
+    assert again["key"] != manifest["key"]
+
+
 def test_access_list_findings_in_batch_use_the_industry_field(tmp_path):
     demo = redline.load_pack(None)
     files = [demo.path / "projects" / f for f in

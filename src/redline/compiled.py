@@ -11,11 +11,15 @@ compile DIR`` does that once and writes ``DIR/.redline-cache/``:
     One GeoParquet file per layer: the zone attributes, ``geometry`` (normalised,
     CGCS2000 lon/lat, EPSG:4490) and ``geometry_metric`` (the same zones in the
     pack's equal-area CRS, whose WKT the GeoParquet metadata carries).
+``<key>-<n>-edges.parquet``
+    The layer's boundaries cut into short indexed pieces (:mod:`redline._edges`):
+    ``owner`` (zone index) and ``piece`` (WKB, equal-area CRS). Read only when a
+    screening needs the whole layer's edge index (many projects).
 ``<key>-unions.parquet``
     Index data that is slow to rebuild: the union of each urban-boundary layer.
 
-The key is the SHA-256 of the cache format, the redline version, the catalog's
-checksum and every layer file's checksum, so :func:`redline.load_pack` uses the
+The key is the SHA-256 of the cache format, the redline version, the rule that cuts
+boundary pieces, the catalog's checksum and every layer file's checksum, so :func:`redline.load_pack` uses the
 cache only while it matches the sources byte for byte; once a cache exists, a
 changed source makes :func:`load_pack` rebuild it.
 """
@@ -34,6 +38,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import shapely
 
+from ._edges import PIECE_LENGTH, PIECE_SEGMENTS, EdgeIndex
 from ._toml import load_toml
 from ._version import __version__
 from .crs import CGCS2000
@@ -53,7 +58,7 @@ from .pack import (
 
 CACHE_DIR = ".redline-cache"
 #: Bumped whenever the cache layout or the normalisation changes.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 _MANIFEST = "manifest.json"
 
 
@@ -140,7 +145,8 @@ def cached_pack(folder: Path, catalog_file: Path) -> Pack | None:
 
 def _key(checksums: list[str], catalog_sha: str) -> str:
     digest = hashlib.sha256()
-    for part in (str(CACHE_FORMAT), __version__, catalog_sha, *checksums):
+    cut_rule = f"pieces:{PIECE_SEGMENTS}:{PIECE_LENGTH!r}"
+    for part in (str(CACHE_FORMAT), __version__, cut_rule, catalog_sha, *checksums):
         digest.update(part.encode() + b"\0")
     return digest.hexdigest()
 
@@ -157,7 +163,15 @@ def _write(pack: Pack, key: str) -> Path:
             frame["geometry_metric"] = gpd.GeoSeries(layer.metric, crs=pack.projector.equal_area,
                                                      index=frame.index)
             _atomic(folder / name, lambda tmp, frame=frame: frame.to_parquet(tmp, index=False))
-            layers.append({"id": layer.id, "file": name, "sha256": layer.sha256,
+            edges_name = None
+            if len(layer.metric):
+                edges_name = f"{prefix}-{n}-edges.parquet"
+                edges = layer.edges
+                table = pa.table({"owner": pa.array(edges.owner, pa.int64()),
+                                  "piece": pa.array(shapely.to_wkb(edges.pieces), pa.binary())})
+                _atomic(folder / edges_name, lambda tmp, t=table: pq.write_table(t, tmp))
+            layers.append({"id": layer.id, "file": name, "edges": edges_name,
+                           "sha256": layer.sha256,
                            "crs_in": layer.crs_in, "crs_how": layer.crs_how,
                            "encoding": layer.encoding, "repairs": layer.repairs,
                            "features_read": layer.features_read})
@@ -177,7 +191,8 @@ def _write(pack: Pack, key: str) -> Path:
         }
         text = json.dumps(manifest, ensure_ascii=False, indent=1)
         _atomic(folder / _MANIFEST, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
-        keep = {_MANIFEST, *(entry["file"] for entry in layers), union_file}
+        keep = {_MANIFEST, *(entry["file"] for entry in layers),
+                *(entry["edges"] for entry in layers), union_file}
         for old in folder.iterdir():
             if old.name not in keep and not old.name.startswith("."):
                 old.unlink(missing_ok=True)
@@ -230,7 +245,8 @@ def _read(folder: Path, meta: dict, specs: list[LayerSpec], table_specs: list[La
             spec=spec, zones=zones, metric=np.asarray(metric, dtype=object),
             sha256=entry["sha256"], crs_in=entry["crs_in"], crs_how=entry["crs_how"],
             encoding=entry["encoding"], repairs=[tuple(r) for r in entry["repairs"]],
-            features_read=entry["features_read"]))
+            features_read=entry["features_read"],
+            edge_loader=_edge_loader(cache / entry["edges"]) if entry.get("edges") else None))
     issues = [PackIssue(*issue) for issue in manifest["issues"]]
     # Tables (access lists) are small: read from their sources (their issues were
     # recorded when the cache was written, and their checksums are part of the key).
@@ -250,3 +266,13 @@ def _read(folder: Path, meta: dict, specs: list[LayerSpec], table_specs: list[La
             shapely.prepare(union)
             pack.layer(layer_id).__dict__["union"] = union  # fills the cached property
     return pack
+
+
+def _edge_loader(path: Path):
+    """A function reading a layer's boundary pieces from the cache (called at most once,
+    by :attr:`redline.pack.Layer.edges`, when a screening needs the whole index)."""
+    def load() -> EdgeIndex:
+        table = pq.read_table(path)
+        return EdgeIndex(shapely.from_wkb(table["piece"].to_numpy(zero_copy_only=False)),
+                         table["owner"].to_numpy().astype(np.int64))
+    return load

@@ -11,6 +11,7 @@ pack unusable and :func:`load_pack` raises them, :func:`check_pack` reports them
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -73,7 +74,9 @@ class Layer(FromSpec):
     encoding: str
     repairs: list[tuple[str, str]]
     features_read: int
-
+    #: Reads the boundary pieces from a compiled pack's cache instead of cutting them.
+    edge_loader: Callable[[], EdgeIndex] | None = field(default=None, repr=False,
+                                                        compare=False)
 
 
     @cached_property
@@ -90,6 +93,8 @@ class Layer(FromSpec):
     @cached_property
     def edges(self) -> EdgeIndex:
         """The zone boundaries cut into short indexed pieces (for distances)."""
+        if self.edge_loader is not None:
+            return self.edge_loader()
         return EdgeIndex.build(self.metric)
 
     @cached_property
