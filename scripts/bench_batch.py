@@ -17,6 +17,8 @@ and the median is kept:
 ``redline-compiled``  the same with the pack compiled first (``redline pack compile``)
 ``redline-batch``     the whole ``redline batch`` process (imports, reading, screening,
                       writing Parquet), wall clock of the command
+``redline-batch-all-cores``  the same with ``--workers`` = the machine's cores (DuckDB
+                      uses every core by default; the other methods use one)
 ``geopandas``         ``geopandas.overlay`` + area (and ``sjoin`` for the outfalls)
 ``duckdb``            DuckDB spatial (``duckdb-extension-spatial`` wheel, offline)
 ``postgis``           PostGIS, when ``--postgres DSN`` reaches a server (else skipped)
@@ -36,6 +38,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -56,8 +59,8 @@ GRID_DEG = 0.05
 UNIT_GRID_DEG = 0.5
 OUTFALLS_PER_FOOTPRINT = 1 / 20
 WORKLOADS = ("districts", "fragmented")
-METHODS = ("floor", "redline", "redline-compiled", "redline-batch", "geopandas", "duckdb",
-           "postgis")
+METHODS = ("floor", "redline", "redline-compiled", "redline-batch", "redline-batch-all-cores",
+           "geopandas", "duckdb", "postgis")
 #: Layer of the pack whose overlaps all methods compare.
 ZONE_LAYER = "zones"
 
@@ -289,8 +292,8 @@ def method_redline(data: Path, workload: str, n: int, *, compiled: bool):
     return run, measure
 
 
-def method_batch(data: Path, workload: str, n: int):
-    """The whole ``redline batch`` process, wall clock."""
+def method_batch(data: Path, workload: str, n: int, workers: int = 1):
+    """The whole ``redline batch`` process with ``workers`` processes, wall clock."""
     import pyarrow.parquet as pq
 
     from redline.compiled import compile_pack
@@ -301,14 +304,17 @@ def method_batch(data: Path, workload: str, n: int):
     feet, falls = _inputs(data, n)
     redline_exe = Path(sys.executable).parent / "redline"
     command = [str(redline_exe), "batch", str(feet), str(falls), "--pack", str(pack_dir),
-               "-o", str(out), "--id-field", "XMBH", "--quiet"]
+               "-o", str(out), "--id-field", "XMBH", "--quiet", "--workers", str(workers)]
 
     def run():
         shutil.rmtree(out, ignore_errors=True)
         child = subprocess.Popen(command)
         peak = 0
+        seen: dict[int, int] = {}  # worker processes too: the sum of their peaks
         while child.poll() is None:  # VmHWM only grows: the last reading is the peak
-            peak = max(peak, _hwm_kib(child.pid))
+            for pid in _process_tree(child.pid):
+                seen[pid] = max(seen.get(pid, 0), _hwm_kib(pid))
+            peak = max(peak, sum(seen.values()))
             time.sleep(0.05)
         if child.returncode:
             raise subprocess.CalledProcessError(child.returncode, command)
@@ -478,6 +484,8 @@ def run_method(method: str, data: Path, workload: str, n: int, repeat: int,
         run, measure = method_redline(data, workload, n, compiled=method == "redline-compiled")
     elif method == "redline-batch":
         run, measure = method_batch(data, workload, n)
+    elif method == "redline-batch-all-cores":
+        run, measure = method_batch(data, workload, n, workers=os.cpu_count() or 1)
     elif method == "geopandas":
         run, measure = method_geopandas(data, workload, n)
     elif method == "duckdb":
@@ -508,6 +516,18 @@ def run_method(method: str, data: Path, workload: str, n: int, repeat: int,
 
 #: Peak RSS (KiB) of each `redline batch` command run.
 CHILD_RSS: list[int] = []
+
+
+def _process_tree(pid: int) -> list[int]:
+    """``pid`` and its live descendants (from /proc; just ``pid`` where that is missing)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        for task in Path(f"/proc/{p}/task").glob("*/children"):
+            with contextlib.suppress(OSError):  # the process ended meanwhile
+                todo.extend(int(c) for c in task.read_text().split())
+    return out
 
 
 def _hwm_kib(pid: int) -> int:
