@@ -145,6 +145,24 @@ def test_an_engine_failure_is_narrowed_to_its_project(inputs, pack_dir, tmp_path
     assert "internal error while screening: RuntimeError: boom" in projects.loc["Q20", "error"]
     assert projects.drop(index=["Q07", "Q13", "Q20"])["verdict"].notna().all()
     assert summary.failed == 3 and summary.projects == 60
+    # The chunk was screened in halves and re-joined: its GeoParquet bbox still fits.
+    for name, frame in (("projects", projects),
+                        ("findings", gpd.read_parquet(tmp_path / "out" / "findings.parquet"))):
+        geo = json.loads(pq.read_schema(tmp_path / "out" / f"{name}.parquet").metadata[b"geo"])
+        assert geo["columns"]["geometry"]["bbox"] == pytest.approx(list(frame.total_bounds))
+
+
+def test_geo_metadata_carried_from_the_screening_matches_the_written_geometry(inputs, pack_dir):
+    import pyarrow as pa
+
+    from redline._batch_tables import _carried_geo, geo_metadata, result_tables
+
+    result = redline.screen(redline.read_projects(inputs), redline.load_pack(pack_dir))
+    for table in result_tables(result):
+        carried = _carried_geo(table)
+        assert carried == geo_metadata([table]) and carried["columns"]["geometry"]["bbox"]
+        # Concatenated tables keep the first one's metadata: no longer trusted.
+        assert _carried_geo(pa.concat_tables([table, table.slice(0, 3)])) is None
 
 
 def test_resume_after_a_crash_gives_byte_identical_files(inputs, serial, pack_dir, tmp_path,

@@ -156,10 +156,26 @@ def result_tables(result: Result, lang: str = "zh") -> tuple[pa.Table, pa.Table]
         notice = ILLUSTRATIVE_NOTE[0 if lang == "zh" else 1]
         columns["notice"] = pa.array([notice] * n, _TEXT)
         finding_columns["notice"] = pa.array([notice] * len(findings), _TEXT)
-    columns["geometry"] = _wkb(projects.geometry.values.to_numpy())
-    finding_columns["geometry"] = _wkb(findings.geometry.values.to_numpy())
-    return (pa.table(columns, schema=project_schema),
-            pa.table(finding_columns, schema=finding_schema))
+    project_geoms = projects.geometry.values.to_numpy()
+    finding_geoms = findings.geometry.values.to_numpy()
+    columns["geometry"] = _wkb(project_geoms)
+    finding_columns["geometry"] = _wkb(finding_geoms)
+    return (_carrying_geo(pa.table(columns, schema=project_schema), project_geoms),
+            _carrying_geo(pa.table(finding_columns, schema=finding_schema), finding_geoms))
+
+
+def _carrying_geo(table: pa.Table, geoms: np.ndarray) -> pa.Table:
+    """The table with the GeoParquet metadata of its geometry column attached, computed
+    from the shapely geometries at hand (no WKB decoding when the part is written)."""
+    return table.replace_schema_metadata({
+        _GEO: json.dumps(_geo_of([geoms]), sort_keys=True).encode(),
+        _GEO_ROWS: str(table.num_rows).encode()})
+
+
+#: Schema metadata of :func:`result_tables`' tables: their ``geo`` metadata, and the row
+#: count it was computed for (tables concatenated later keep the first table's metadata,
+#: so it is trusted only while the row count still matches).
+_GEO, _GEO_ROWS = b"geo", b"redline_geo_rows"
 
 
 def _raster_lists(table: pd.DataFrame | None, ids: np.ndarray, kind: pa.DataType,
@@ -289,10 +305,24 @@ def _measure_texts(number: dict[str, np.ndarray], relation: np.ndarray, lang: st
 
 def geo_metadata(tables: Iterable[pa.Table]) -> dict[str, Any]:
     """The GeoParquet ``geo`` metadata (1.1.0) covering the geometry of ``tables``."""
+    return _geo_of(shapely.from_wkb(table["geometry"].to_numpy(zero_copy_only=False))
+                   for table in tables)
+
+
+def _carried_geo(table: pa.Table) -> dict[str, Any] | None:
+    """The ``geo`` metadata :func:`result_tables` attached, if it still fits the table."""
+    meta = table.schema.metadata or {}
+    if _GEO in meta and meta.get(_GEO_ROWS) == str(table.num_rows).encode():
+        return json.loads(meta[_GEO])
+    return None
+
+
+def _geo_of(arrays: Iterable[np.ndarray]) -> dict[str, Any]:
+    """The ``geo`` metadata covering arrays of shapely geometries."""
     types: set[str] = set()
     bounds: list[np.ndarray] = []
-    for table in tables:
-        geoms = shapely.from_wkb(table["geometry"].to_numpy(zero_copy_only=False))
+    for geoms in arrays:
+        geoms = np.asarray(geoms, dtype=object)
         live = geoms[~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)]
         if len(live):
             types.update(_TYPE_NAMES[int(t)] for t in np.unique(shapely.get_type_id(live)))
@@ -331,7 +361,8 @@ def with_metadata(table: pa.Table, geo: dict[str, Any], provenance: dict[str, An
 def write_part(table: pa.Table, path: Path, provenance: dict[str, Any]) -> None:
     """Write one GeoParquet part atomically (temporary file, then rename)."""
     tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(with_metadata(table, geo_metadata([table]), provenance), tmp)
+    geo = _carried_geo(table) or geo_metadata([table])
+    pq.write_table(with_metadata(table, geo, provenance), tmp)
     os.replace(tmp, path)
 
 
