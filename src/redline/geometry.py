@@ -157,10 +157,11 @@ def _may_repeat(geoms: np.ndarray) -> np.ndarray:
     are untouched by ``remove_repeated_points``; anything else is left to GEOS to decide.
     """
     coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    x, y = coords[:, 0], coords[:, 1]
     maybe = np.zeros(len(geoms), dtype=bool)
-    same = (coords[1:] == coords[:-1]).all(axis=1) & (owner[1:] == owner[:-1])
+    same = (x[1:] == x[:-1]) & (y[1:] == y[:-1]) & (owner[1:] == owner[:-1])
     maybe[owner[1:][same]] = True
-    maybe[owner[~np.isfinite(coords).all(axis=1)]] = True
+    maybe[owner[~(np.isfinite(x) & np.isfinite(y))]] = True
     maybe |= ~np.isin(shapely.get_type_id(geoms), _SIMPLE_VERTEX_TYPES)
     return maybe
 

@@ -308,7 +308,7 @@ def _mover(source: SourceCRS):
 
 
 def _sample(xy: np.ndarray) -> np.ndarray:
-    finite = np.isfinite(xy).all(axis=1)
+    finite = np.isfinite(xy[:, 0]) & np.isfinite(xy[:, 1])
     if not finite.all():
         xy = xy[finite]
     if len(xy) > _SAMPLE:

@@ -222,8 +222,9 @@ def _build(raw: RawFeatures, *, kind: str, given: SourceCRS | None, id_field: st
     if industry:
         industries = [_industry_code(industry)] * n
     else:
-        industries = [_industry_code(v) for v in _column(
-            frame, industry_field, INDUSTRY_FIELDS, raw.display, "--industry-field")]
+        codes = _column(frame, industry_field, INDUSTRY_FIELDS, raw.display, "--industry-field")
+        code_of = {v: _industry_code(v) for v in set(codes)}
+        industries = [code_of[v] for v in codes]
     types_field = _column(frame, None, TYPE_FIELDS, raw.display, "")
     given_tags = set(project_types)
     tags_of: dict[object, list[str]] = {}  # many features share the same field value
