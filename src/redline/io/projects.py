@@ -227,9 +227,8 @@ def _build(raw: RawFeatures, *, kind: str, given: SourceCRS | None, id_field: st
         industries = [code_of[v] for v in codes]
     types_field = _column(frame, None, TYPE_FIELDS, raw.display, "")
     given_tags = set(project_types)
-    tags_of: dict[object, list[str]] = {}  # many features share the same field value
-    for value in set(types_field):
-        tags_of[value] = sorted(_tags(value) | given_tags)
+    # one tag list per distinct field value: most features share a few
+    tags_of = {value: sorted(_tags(value) | given_tags) for value in set(types_field)}
     # make_projects copies every list, so features without messages of their own share one
     no_errors: list[str] = []
     all_errors = [no_errors] * n
@@ -322,7 +321,8 @@ def _column(frame: pd.DataFrame, wanted: str | None, candidates: Sequence[str | 
 
 _SHAPE_OF_DIM = {0: "point", 1: "line", 2: "polygon"}
 #: Kind chosen by dimension, indexed by dimension + 1 (a missing geometry is -1).
-_KIND_BY_DIM_PLUS_ONE = np.array(["site", "site", "linear", "footprint"], dtype=object)
+_KIND_BY_DIM_PLUS_ONE = np.array([_KIND_OF_DIM.get(d, "site") for d in (-1, 0, 1, 2)],
+                                 dtype=object)
 
 
 def _kinds(frame: pd.DataFrame, geoms: np.ndarray, requested: str,
