@@ -52,6 +52,32 @@ def test_bowtie_keeps_both_lobes_and_is_recorded():
     assert "make_valid" in fixed.notes[0][0]
 
 
+def test_duplicate_vertices_found_wherever_geos_removes_them():
+    # normalise asks GEOS only about geometries with a vertex equal to the next one
+    square = [(0, 0), (4, 0), (4, 4), (0, 4), (0, 0)]
+    hole = [(1, 1), (2, 1), (2, 2), (1, 1)]
+    geoms = np.array([
+        shapely.Polygon(square),
+        shapely.Polygon(square, [[(1, 1), (2, 1), (2, 1), (2, 2), (1, 1)]]),  # in the hole
+        shapely.MultiPolygon([shapely.Polygon(square),
+                              shapely.Polygon([(5, 5), (6, 5), (6, 6), (6, 6), (5, 5)])]),
+        shapely.Polygon(square, [hole]),
+        shapely.LineString([(0, 0), (1, 1), (1, 1), (2, 0)]),
+        shapely.MultiPoint([(0, 0), (1, 1), (0, 0)]),
+    ], dtype=object)
+    with np.errstate(invalid="ignore"):  # GEOS drops non-finite vertices too
+        nan_line = shapely.linestrings([(0, 0), (np.nan, 1), (3, 1), (2, 0)])
+    geoms = np.append(geoms, nan_line)
+    expected = shapely.remove_repeated_points(geoms, 0.0)
+    removed = shapely.get_num_coordinates(geoms) - shapely.get_num_coordinates(expected)
+    fixed = normalise(geoms)
+    for i in range(len(geoms)):
+        assert [n for n in fixed.notes[i] if "duplicate" in n] == (
+            [f"{removed[i]} duplicate vert{'ex' if removed[i] == 1 else 'ices'} removed"]
+            if removed[i] else [])
+    assert shapely.equals_exact(fixed.geoms[:4], expected[:4]).all()
+
+
 def test_normalise_drops_z_collapsed_and_foreign_parts():
     geoms = np.array([
         shapely.Polygon([(0, 0, 5), (1, 0, 5), (1, 1, 5)]),

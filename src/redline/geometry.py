@@ -86,14 +86,17 @@ def normalise(geoms: np.ndarray, dim: int | None = None, *,
                                  (bool(has_z[i]), bool(has_m[i]))])
 
     live = np.flatnonzero(~missing)
-    area_before = shapely.area(geoms)
+    # The geometries before any repair, to measure the area change of those repaired.
+    before_repairs = geoms.copy()
     if len(live):
-        before = shapely.get_num_coordinates(geoms[live])
-        geoms[live] = shapely.remove_repeated_points(geoms[live], 0.0)
-        removed = before - shapely.get_num_coordinates(geoms[live])
+        # Only geometries with a vertex equal to the next one can lose vertices.
+        dups = live[_may_repeat(geoms[live])]
+        before = shapely.get_num_coordinates(geoms[dups])
+        geoms[dups] = shapely.remove_repeated_points(geoms[dups], 0.0)
+        removed = before - shapely.get_num_coordinates(geoms[dups])
         for k in np.flatnonzero(removed):
             count = int(removed[k])
-            notes[live[k]].append(f"{count} duplicate vert{'ex' if count == 1 else 'ices'} removed")
+            notes[dups[k]].append(f"{count} duplicate vert{'ex' if count == 1 else 'ices'} removed")
 
     invalid = ~missing & ~shapely.is_valid(geoms)
     if invalid.any():
@@ -132,19 +135,35 @@ def normalise(geoms: np.ndarray, dim: int | None = None, *,
     geoms[gone] = None
 
     if dim in (None, POLYGON):
-        area_after = shapely.area(geoms)
-        polygonal = (area_before > 0) | (area_after > 0)
-        touched = np.array([bool(n) for n in notes]) & ~gone & polygonal
-        for i in np.flatnonzero(touched):
-            if area_before[i] > 0:
-                change = abs(area_after[i] - area_before[i]) / area_before[i]
+        touched = np.flatnonzero(np.array([bool(n) for n in notes]) & ~gone)
+        area_before = shapely.area(before_repairs[touched])
+        area_after = shapely.area(geoms[touched])
+        for i, a_before, a_after in zip(touched, area_before, area_after, strict=True):
+            if a_before > 0:
+                change = abs(a_after - a_before) / a_before
                 if change > area_change_warn:
                     notes[i].append(f"area changed by {change:.1%} by the repairs (check the "
                                     "boundary)")
-            else:
+            elif a_after > 0:
                 notes[i].append("the original boundary crosses itself so that its lobes "
                                 "cancel (net area 0); the repaired area is the sum of the lobes")
     return Normalised(geoms, notes)
+
+
+def _may_repeat(geoms: np.ndarray) -> np.ndarray:
+    """Which geometries may hold repeated vertices (a superset of those that do).
+
+    Lines and polygons whose coordinates are finite and never equal to the next ones
+    are untouched by ``remove_repeated_points``; anything else is left to GEOS to decide.
+    """
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    x, y = coords[:, 0], coords[:, 1]
+    maybe = np.zeros(len(geoms), dtype=bool)
+    same = (x[1:] == x[:-1]) & (y[1:] == y[:-1]) & (owner[1:] == owner[:-1])
+    maybe[owner[1:][same]] = True
+    maybe[owner[~(np.isfinite(x) & np.isfinite(y))]] = True
+    maybe |= ~np.isin(shapely.get_type_id(geoms), _SIMPLE_VERTEX_TYPES)
+    return maybe
 
 
 def _lower_dimension_parts(geoms: np.ndarray, dim: int | np.ndarray) -> np.ndarray:
@@ -157,6 +176,10 @@ def _lower_dimension_parts(geoms: np.ndarray, dim: int | np.ndarray) -> np.ndarr
     return np.bincount(owner[lower], minlength=len(geoms))
 
 
+#: Types whose only repeated vertices are consecutive equal coordinates.
+_SIMPLE_VERTEX_TYPES = (shapely.GeometryType.POINT, shapely.GeometryType.LINESTRING,
+                        shapely.GeometryType.LINEARRING, shapely.GeometryType.POLYGON,
+                        shapely.GeometryType.MULTILINESTRING, shapely.GeometryType.MULTIPOLYGON)
 _DIM_NAME = {-1: "empty", POINT: "point", LINE: "line", POLYGON: "polygon"}
 _MULTI_TYPES_OF_DIM = {
     POINT: (shapely.GeometryType.POINT, shapely.GeometryType.MULTIPOINT),

@@ -58,8 +58,8 @@ def make_projects(geometry: Sequence, *, project_id: Sequence[str], name: Sequen
     """
     n = len(geometry)
     ids = [str(v) for v in project_id]
-    duplicated = pd.Series(ids).duplicated(keep=False)
-    if duplicated.any():
+    if len(set(ids)) < len(ids):
+        duplicated = pd.Series(ids).duplicated(keep=False)
         dup = sorted(set(pd.Series(ids)[duplicated]))
         raise InputError(f"project ids must be unique; repeated: {', '.join(dup[:5])}")
     bad_kind = sorted(set(kind) - set(PROJECT_KINDS))

@@ -276,6 +276,10 @@ def to_cgcs2000(geoms: np.ndarray, source: SourceCRS, *, swap: bool = False) -> 
     geoms = np.asarray(geoms, dtype=object)
     if geoms.size == 0:
         return geoms
+    if (not swap and _is_cgcs2000(source)
+            and not (shapely.has_z(geoms) | shapely.has_m(geoms)).any()):
+        # Already 2-D CGCS2000 lon/lat: the same geometries (they are immutable)
+        return geoms.copy()
     move = _mover(source)
 
     def func(coords: np.ndarray) -> np.ndarray:
@@ -283,6 +287,10 @@ def to_cgcs2000(geoms: np.ndarray, source: SourceCRS, *, swap: bool = False) -> 
         return np.column_stack(move(x, y))
 
     return shapely.transform(geoms, func)
+
+
+def _is_cgcs2000(source: SourceCRS) -> bool:
+    return not source.pipeline and not source.offset and source.crs.equals(CGCS2000)
 
 
 def _mover(source: SourceCRS):
@@ -293,14 +301,16 @@ def _mover(source: SourceCRS):
         back = OFFSETS[source.offset][0]
         to_cgcs = Transformer.from_crs(source.crs, CGCS2000, always_xy=True)
         return lambda x, y: to_cgcs.transform(*back(x, y))
-    if source.crs.equals(CGCS2000):
+    if _is_cgcs2000(source):
         return lambda x, y: (np.asarray(x, dtype=float), np.asarray(y, dtype=float))
     transformer = Transformer.from_crs(source.crs, CGCS2000, always_xy=True)
     return transformer.transform
 
 
 def _sample(xy: np.ndarray) -> np.ndarray:
-    xy = xy[np.isfinite(xy).all(axis=1)]
+    finite = np.isfinite(xy[:, 0]) & np.isfinite(xy[:, 1])
+    if not finite.all():
+        xy = xy[finite]
     if len(xy) > _SAMPLE:
         xy = xy[np.linspace(0, len(xy) - 1, _SAMPLE).astype(int)]
     return xy

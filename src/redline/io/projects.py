@@ -170,7 +170,8 @@ def project_ids(frame: pd.DataFrame, id_field: str | None, display: str,
     """Project ids: the id field's text, else the feature number."""
     candidates = (default_field, *ID_FIELDS) if default_field else ID_FIELDS
     ids = _column(frame, id_field, candidates, display, "--id-field")
-    return [str(v) if v not in (None, "") else str(first_index + i) for i, v in enumerate(ids)]
+    # cell_text gives a non-empty str or None
+    return [v if v is not None else str(first_index + i) for i, v in enumerate(ids)]
 
 
 def _build(raw: RawFeatures, *, kind: str, given: SourceCRS | None, id_field: str | None,
@@ -182,17 +183,21 @@ def _build(raw: RawFeatures, *, kind: str, given: SourceCRS | None, id_field: st
     frame = raw.attributes
     fixed = normalise(raw.geometry)
     geoms = fixed.geoms
-    errors = [list(e) for e in raw.feature_errors]
-    warnings = [[*raw.warnings, *raw.feature_warnings[i]] for i in range(n)]
-    for i in range(n):
-        if fixed.notes[i] and raw.geometry[i] is not None:
-            warnings[i].extend(f"{raw.display} {raw.where[i]}: {note}" for note in fixed.notes[i])
-    for i in np.flatnonzero(shapely.is_missing(geoms)):
-        if not errors[i]:
-            errors[i].append(f"{raw.display} {raw.where[i]}: no usable geometry "
-                             f"({'; '.join(fixed.notes[i]) or 'empty'})")
+    # Messages of single features, by feature, in the order they arise (most have none).
+    errors = {i: list(e) for i, e in enumerate(raw.feature_errors) if e}
+    warnings = {i: list(w) for i, w in enumerate(raw.feature_warnings) if w}
+    missing = shapely.is_missing(geoms)
+    for i in fixed.changed:
+        if raw.geometry[i] is not None:
+            warnings.setdefault(i, []).extend(
+                f"{raw.display} {raw.where[i]}: {note}" for note in fixed.notes[i])
+    for i in np.flatnonzero(missing):
+        if not errors.get(i):
+            errors.setdefault(i, []).append(f"{raw.display} {raw.where[i]}: no usable geometry "
+                                            f"({'; '.join(fixed.notes[i]) or 'empty'})")
 
-    live = ~shapely.is_missing(geoms)
+    live = ~missing
+    file_warnings = list(raw.warnings)
     if live.any():
         xy = shapely.get_coordinates(geoms[live])
         decision = decide_crs(xy, name=raw.display, given=given, declared=raw.crs,
@@ -200,12 +205,11 @@ def _build(raw: RawFeatures, *, kind: str, given: SourceCRS | None, id_field: st
         lonlat = np.full(n, None, dtype=object)
         lonlat[live] = to_cgcs2000(geoms[live], decision.source, swap=decision.swap)
         source = decision.source
-        for w in warnings:
-            w[len(raw.warnings):len(raw.warnings)] = decision.warnings
+        file_warnings.extend(decision.warnings)
     else:
         lonlat = geoms
         source = given or SourceCRS(raw.crs, how="declared")
-    _check_in_china(lonlat, errors, raw)
+    _check_in_china(lonlat, live, errors, raw)
     _check_areas(lonlat, raw, warnings)
 
     ids = project_ids(frame, id_field, raw.display, first_index, raw.id_field)
@@ -215,36 +219,56 @@ def _build(raw: RawFeatures, *, kind: str, given: SourceCRS | None, id_field: st
     uses = _column(frame, None, (raw.use_field, *USE_FIELDS) if raw.use_field else USE_FIELDS,
                    raw.display, "")
     kinds = _kinds(frame, lonlat, kind, errors, raw, kind_field)
-    industries = [industry] * n if industry else _column(
-        frame, industry_field, INDUSTRY_FIELDS, raw.display, "--industry-field")
+    if industry:
+        industries = [_industry_code(industry)] * n
+    else:
+        codes = _column(frame, industry_field, INDUSTRY_FIELDS, raw.display, "--industry-field")
+        code_of = {v: _industry_code(v) for v in set(codes)}
+        industries = [code_of[v] for v in codes]
     types_field = _column(frame, None, TYPE_FIELDS, raw.display, "")
-    tags = [_tags(t) | set(project_types) for t in types_field]
+    given_tags = set(project_types)
+    # one tag list per distinct field value: most features share a few
+    tags_of = {value: sorted(_tags(value) | given_tags) for value in set(types_field)}
+    # make_projects copies every list, so features without messages of their own share one
+    no_errors: list[str] = []
+    all_errors = [no_errors] * n
+    for i, e in errors.items():
+        all_errors[i] = e
+    all_warnings = [file_warnings] * n
+    for i, w in warnings.items():
+        all_warnings[i] = [*file_warnings, *w]
     return make_projects(
         lonlat, project_id=ids, name=names, kind=kinds,
         source=[f"{raw.display}{label}" for label in raw.labels],
         crs_in=[source.label if source.crs is not None or source.pipeline else None] * n,
-        industry=[str(v).strip().upper() if v not in (None, "") else None for v in industries],
-        project_types=[sorted(t) for t in tags], warnings=warnings, errors=errors,
-        land_use=uses,
+        industry=industries, project_types=[tags_of[t] for t in types_field],
+        warnings=all_warnings, errors=all_errors, land_use=uses,
     )
 
 
-def _check_in_china(lonlat: np.ndarray, errors: list[list[str]], raw: RawFeatures) -> None:
-    live = np.flatnonzero(~shapely.is_missing(lonlat))
+def _industry_code(value: object) -> str | None:
+    return str(value).strip().upper() if value not in (None, "") else None
+
+
+def _check_in_china(lonlat: np.ndarray, live: np.ndarray, errors: dict[int, list[str]],
+                    raw: RawFeatures) -> None:
+    live = np.flatnonzero(live)
     if len(live) == 0:
         return
     bounds = shapely.bounds(lonlat[live])
     with np.errstate(invalid="ignore"):
         ok = in_china(bounds[:, 0], bounds[:, 1]) & in_china(bounds[:, 2], bounds[:, 3])
     for i in live[~ok]:
-        errors[i].append(f"{raw.display} {raw.where[i]}: coordinates fall outside China "
-                         "(wrong CRS, or X/Y swapped?); check them or pass --crs")
+        errors.setdefault(i, []).append(
+            f"{raw.display} {raw.where[i]}: coordinates fall outside China "
+            "(wrong CRS, or X/Y swapped?); check them or pass --crs")
 
 
-def _check_areas(lonlat: np.ndarray, raw: RawFeatures, warnings: list[list[str]]) -> None:
+def _check_areas(lonlat: np.ndarray, raw: RawFeatures, warnings: dict[int, list[str]]) -> None:
     """Compare declared areas (tables, survey TXT) with the ellipsoidal area computed."""
-    rows = [i for i, d in enumerate(raw.declared_area)
-            if d is not None and lonlat[i] is not None and shapely.get_dimensions(lonlat[i]) == 2]
+    rows = [i for i, d in enumerate(raw.declared_area) if d is not None]
+    rows = [i for i in rows
+            if lonlat[i] is not None and shapely.get_dimensions(lonlat[i]) == 2]
     if not rows:
         return
     polys = lonlat[rows]
@@ -258,7 +282,7 @@ def _check_areas(lonlat: np.ndarray, raw: RawFeatures, warnings: list[list[str]]
             continue
         diff = (area - declared) / declared
         if abs(diff) > AREA_MISMATCH:
-            warnings[i].append(
+            warnings.setdefault(i, []).append(
                 f"{raw.display} {raw.where[i]}: declares an area of {text} ({declared:,.1f} m²) "
                 f"but its boundary encloses {area:,.1f} m² ({diff:+.1%}); check the "
                 "coordinates or the declared area")
@@ -271,42 +295,63 @@ def _guess_unit(value: float, computed: float, text: str) -> tuple[float, str]:
     return value, f"{value:g} (unit not stated; taken as m²)"
 
 
-def _column(frame: pd.DataFrame, wanted: str | None, candidates: Sequence[str | None],
-            display: str, option: str) -> list:
+def _column_name(frame: pd.DataFrame, wanted: str | None, candidates: Sequence[str | None],
+                 display: str, option: str) -> str | None:
     if wanted:
         if wanted not in frame.columns:
             fields = ", ".join(str(c) for c in frame.columns)
             raise InputError(f"{option}: {display} has no field {wanted!r} (fields: {fields})")
-        column = wanted
-    else:
-        column = next((c for c in candidates if c in frame.columns), None)
+        return wanted
+    return next((c for c in candidates if c in frame.columns), None)
+
+
+def _column(frame: pd.DataFrame, wanted: str | None, candidates: Sequence[str | None],
+            display: str, option: str) -> list:
+    column = _column_name(frame, wanted, candidates, display, option)
     if column is None:
         return [None] * len(frame)
-    values = frame[column].astype(object).where(frame[column].notna(), None)
+    values = frame[column]
+    if isinstance(values.dtype, pd.StringDtype):
+        # Only str or missing values: cell_text reduces to strip, empty → None.
+        return [v.strip() or None if isinstance(v, str) else None
+                for v in values.to_numpy(dtype=object)]
+    values = values.astype(object).where(values.notna(), None)
     return [cell_text(v) for v in values]
 
 
-def _kinds(frame: pd.DataFrame, geoms: np.ndarray, requested: str, errors: list[list[str]],
-           raw: RawFeatures, kind_field: str | None = None) -> list[str]:
-    field_kinds = _column(frame, kind_field, KIND_FIELDS, raw.display, "--kind-field")
+_SHAPE_OF_DIM = {0: "point", 1: "line", 2: "polygon"}
+#: Kind chosen by dimension, indexed by dimension + 1 (a missing geometry is -1).
+_KIND_BY_DIM_PLUS_ONE = np.array([_KIND_OF_DIM.get(d, "site") for d in (-1, 0, 1, 2)],
+                                 dtype=object)
+
+
+def _kinds(frame: pd.DataFrame, geoms: np.ndarray, requested: str,
+           errors: dict[int, list[str]], raw: RawFeatures, kind_field: str | None = None
+           ) -> list[str]:
     dims = np.where(shapely.is_missing(geoms), -1, shapely.get_dimensions(geoms))
-    shape_of = {0: "point", 1: "line", 2: "polygon"}
-    kinds = []
-    for i, (dim, from_field) in enumerate(zip(dims, field_kinds, strict=True)):
-        if requested != "auto":
-            k = requested
-        elif from_field in PROJECT_KINDS:
-            k = from_field
-        else:
-            if from_field:
-                errors[i].append(f"{raw.display} {raw.where[i]}: unknown kind {from_field!r} in "
-                                 f"the kind field (use {', '.join(PROJECT_KINDS)})")
-            k = _KIND_OF_DIM.get(int(dim), "site")
-        if dim >= 0 and _DIM_OF_KIND[k] != dim:
-            errors[i].append(f"{raw.display} {raw.where[i]}: a {k} project must be a "
-                             f"{shape_of[_DIM_OF_KIND[k]]}, got a {shape_of[int(dim)]}")
-        kinds.append(k)
-    return kinds
+    if requested != "auto":
+        _column_name(frame, kind_field, KIND_FIELDS, raw.display, "--kind-field")
+        kinds = np.full(len(geoms), requested, dtype=object)
+        expected = _DIM_OF_KIND[requested]
+    else:
+        field_kinds = _column(frame, kind_field, KIND_FIELDS, raw.display, "--kind-field")
+        kinds = _KIND_BY_DIM_PLUS_ONE[np.clip(dims, -1, 2) + 1]
+        for i, from_field in enumerate(field_kinds):
+            if from_field is None:
+                continue
+            if from_field in PROJECT_KINDS:
+                kinds[i] = from_field
+            else:
+                errors.setdefault(i, []).append(
+                    f"{raw.display} {raw.where[i]}: unknown kind {from_field!r} in "
+                    f"the kind field (use {', '.join(PROJECT_KINDS)})")
+        expected = np.array([_DIM_OF_KIND[k] for k in kinds.tolist()], dtype=int)
+    for i in np.flatnonzero((dims >= 0) & (expected != dims)):
+        k = kinds[i]
+        errors.setdefault(i, []).append(
+            f"{raw.display} {raw.where[i]}: a {k} project must be a "
+            f"{_SHAPE_OF_DIM[_DIM_OF_KIND[k]]}, got a {_SHAPE_OF_DIM[int(dims[i])]}")
+    return kinds.tolist()
 
 
 def _tags(value: object) -> set[str]:
