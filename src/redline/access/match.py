@@ -100,8 +100,9 @@ def prepare_projects(projects: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
                              hashable=hashable)
     projects["project_types"] = pd.Series(types, index=projects.index, dtype=object)
     if "pollutants" not in projects.columns:
-        projects["pollutants"] = pd.Series([()] * len(projects), index=projects.index,
-                                           dtype=object)
+        none_declared = np.empty(len(projects), dtype=object)
+        none_declared.fill(())
+        projects["pollutants"] = pd.Series(none_declared, index=projects.index, dtype=object)
     else:
         projects["pollutants"] = projects["pollutants"].map(
             lambda p: tuple(p) if isinstance(p, list | tuple) else ())
@@ -138,7 +139,8 @@ def _per_distinct(values: np.ndarray, func: Callable[[Any], tuple], width: int, 
     results = [func(u) for u in uniques]
     missing = np.flatnonzero(codes < 0)
     if len(missing):  # None once; other missing markers (NaN, pd.NA) one by one
-        none = values[missing].astype(str) == "None"  # of the missing markers, only None
+        none = np.fromiter((v is None for v in values[missing]), dtype=bool,
+                           count=len(missing))  # of the missing markers, only None
         if none.any():
             codes[missing[none]] = len(results)
             results.append(func(None))
@@ -168,9 +170,11 @@ def assess(projects: gpd.GeoDataFrame, findings: pd.DataFrame, tables: Mapping[s
     Assessment
     """
     projects = prepare_projects(projects)
-    findings = findings.copy()
-    for column in CLAUSE_FINDING_COLUMNS:
-        findings[column] = pd.Series([None] * len(findings), index=findings.index, dtype=object)
+    # The clause columns in one go (inserting them one by one costs more than the rest).
+    clause_columns = pd.DataFrame(np.full((len(findings), len(CLAUSE_FINDING_COLUMNS)), None,
+                                          dtype=object),
+                                  index=findings.index, columns=list(CLAUSE_FINDING_COLUMNS))
+    findings = pd.concat([findings, clause_columns], axis=1)
     lists = [t for t in tables.values() if len(t.clauses)]
     if not lists:
         return Assessment(projects, findings, _empty_applicable())
@@ -196,7 +200,8 @@ def assess(projects: gpd.GeoDataFrame, findings: pd.DataFrame, tables: Mapping[s
 
 
 def _empty_applicable() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=object) for c in APPLICABLE_COLUMNS})
+    return pd.DataFrame(np.empty((0, len(APPLICABLE_COLUMNS)), dtype=object),
+                        columns=list(APPLICABLE_COLUMNS))
 
 
 def _applicable(units: pd.DataFrame, table: AccessList) -> pd.DataFrame:
