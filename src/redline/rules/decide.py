@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from itertools import pairwise
 
 import geopandas as gpd
 import numpy as np
@@ -68,7 +69,7 @@ def decide(screening: Screening, ruleset: Ruleset, *, on: dt.date | None = None,
     findings = findings.assign(
         verdict=pd.Series(compiled.verdict[chosen], index=findings.index, dtype=object),
         # One value per rule (and None for "no rule"), then one take per finding.
-        **{name: text_column(pd.Series(per_rule[chosen], index=findings.index, dtype=object))
+        **{name: _text(per_rule[chosen], findings.index, compiled.plain_text)
            for name, per_rule in compiled.texts.items()},
     )
     findings = access.cite(findings, {t.id: t.title for t in screening.pack.tables.values()})
@@ -94,6 +95,12 @@ def decide(screening: Screening, ruleset: Ruleset, *, on: dt.date | None = None,
                   rules_in_force_on=on.isoformat(),
                   clauses=access.applicable_clauses(assessment, findings),
                   land_cover=screening.land_cover, terrain=screening.terrain)
+
+
+def _text(values: np.ndarray, index: pd.Index, plain: bool) -> pd.Series:
+    """A text column; ``plain`` when the values are already text or ``None``."""
+    series = pd.Series(values, index=index, dtype=object)
+    return series if plain else text_column(series)
 
 
 def _failed(errors: pd.Series) -> np.ndarray:
@@ -235,6 +242,8 @@ class _Compiled:
     verdict: np.ndarray
     severity: np.ndarray
     texts: dict[str, np.ndarray]
+    #: True when every text is a ``str`` or ``None`` (nothing for text_column to do).
+    plain_text: bool
 
 
 def _compile(ruleset: Ruleset, on: dt.date) -> _Compiled:
@@ -260,14 +269,16 @@ def _compile(ruleset: Ruleset, on: dt.date) -> _Compiled:
     def per_rule(get) -> np.ndarray:
         return np.array([get(rule) for rule in rules] + [None], dtype=object)
 
+    texts = {"rule": per_rule(lambda r: r.id), "basis": per_rule(lambda r: r.cite("zh")),
+             "basis_en": per_rule(lambda r: r.cite("en")),
+             "message_zh": per_rule(lambda r: r.message_zh),
+             "message_en": per_rule(lambda r: r.message_en)}
     compiled = _Compiled(
         rules=rules, supersedes=supersedes, rank=rank,
         verdict=np.array([rule.verdict for rule in rules] + ["clear"], dtype=object),
         severity=np.append(severity, SEVERITY["clear"]),
-        texts={"rule": per_rule(lambda r: r.id), "basis": per_rule(lambda r: r.cite("zh")),
-               "basis_en": per_rule(lambda r: r.cite("en")),
-               "message_zh": per_rule(lambda r: r.message_zh),
-               "message_en": per_rule(lambda r: r.message_en)})
+        texts=texts, plain_text=all(v is None or type(v) is str
+                                    for values in texts.values() for v in values))
     if len(_COMPILED) >= 8:
         _COMPILED.clear()
     _COMPILED[key] = (tuple(ruleset.rules), compiled)
@@ -283,18 +294,27 @@ def _specificity(rule: Rule) -> int:
 
 
 def _admin_lists(admin: pd.DataFrame, projects: pd.DataFrame) -> list[list[dict[str, str]]]:
-    codes = admin["zone_code"].where(admin["zone_code"].notna(), admin["zone_id"])
+    """The admin areas of each project, ``{"code", "name"}`` each once, in findings order."""
+    if not len(admin):
+        return [[] for _ in range(len(projects))]
+    codes = admin["zone_code"].where(admin["zone_code"].notna(), admin["zone_id"]).astype(str)
     names = admin["zone_name"].astype(object)
-    pairs = pd.DataFrame({"pid": admin["project_id"].astype(object), "code": codes.astype(str),
-                          "name": names.where(names.notna(), "")}).drop_duplicates()
-    # One list per project, filled through each pair's project position (ids are unique).
-    position = pd.Index(projects["project_id"].astype(object)).get_indexer(pairs["pid"])
-    lists: list[list[dict[str, str]]] = [[] for _ in range(len(projects))]
-    for p, code, name in zip(position.tolist(), pairs["code"].tolist(), pairs["name"].tolist(),
-                             strict=True):
-        if p >= 0:
-            lists[p].append({"code": code, "name": name})
-    return lists
+    names = names.where(names.notna(), "")
+    # Project position of each row (ids are unique; rows of unknown projects are dropped).
+    position = pd.Index(projects["project_id"].astype(object)).get_indexer(
+        admin["project_id"].astype(object))
+    code_ids, code_values = pd.factorize(codes, use_na_sentinel=False)
+    name_ids, name_values = pd.factorize(names, use_na_sentinel=False)
+    pair = (position * len(code_values) + code_ids) * len(name_values) + name_ids
+    keep = (position >= 0) & ~pd.Series(pair).duplicated().to_numpy()
+    # Rows grouped by project (stable: findings order within a project), then one slice of
+    # the dicts per project.
+    rows = np.flatnonzero(keep)
+    rows = rows[np.argsort(position[rows], kind="stable")]
+    entries = [{"code": code, "name": name} for code, name in
+               zip(codes.iloc[rows].tolist(), names.iloc[rows].tolist(), strict=True)]
+    bounds = np.searchsorted(position[rows], np.arange(len(projects) + 1)).tolist()
+    return [entries[a:b] for a, b in pairwise(bounds)]
 
 
 def _now() -> str:
