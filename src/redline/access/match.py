@@ -218,12 +218,12 @@ def _applicable(units: pd.DataFrame, table: AccessList) -> pd.DataFrame:
     region = u.merge(clauses[clauses["scope"].isin(["all", "province", "city", "county"])],
                      how="cross")
     shared = pd.concat([by_class, region], ignore_index=True)
-    prefix = shared["admin_code"].fillna("").astype(str)
-    admin = shared["admin"].fillna("").astype(str)
+    prefix = shared["admin_code"].fillna("").astype(str).tolist()
+    admin = shared["admin"].fillna("").astype(str).tolist()
     # A row that names an admin area applies to units whose code carries that area (or
     # whose code carries none, so that nothing is silently left out).
-    ok = (prefix == "") | (admin == "") | np.array([a.startswith(p) for a, p in
-                                                    zip(admin, prefix, strict=True)], bool)
+    ok = np.array([p == "" or a == "" or a.startswith(p)
+                   for a, p in zip(admin, prefix, strict=True)], dtype=bool)
     pairs = pd.concat([own, shared[ok]], ignore_index=True)
     if pairs.empty:
         return pairs
@@ -250,19 +250,43 @@ def _targeting(applicable: pd.DataFrame, groups: Mapping[str, Mapping[str, Any]]
     """Status and matched text per distinct (profile, list, clause)."""
     cat = catalogue()
     distinct = applicable.drop_duplicates(["profile", "layer", "clause_id"])
+    keys = [distinct[c].tolist() for c in ("profile", "layer", "clause_id")]
+    terms = [distinct[c].tolist() for c in ("industries", "exceptions", "pollutants",
+                                            "industry_words", "project_types")]
+    targets: dict[tuple[str, str], _Targets] = {}  # per clause, shared by all profiles
     rows = []
-    for r in distinct.itertuples(index=False):  # distinct profiles × clauses, not projects
-        status, matched = _target(r.profile, r, groups, cat)
-        rows.append((r.profile, r.layer, r.clause_id, status, matched))
+    # Distinct profiles × clauses, not projects.
+    for profile, layer, clause_id, *clause_terms in zip(*keys, *terms, strict=True):
+        clause = targets.get((layer, clause_id))
+        if clause is None:
+            clause = targets[layer, clause_id] = _Targets.of(*clause_terms, groups)
+        status, matched = _target(profile, clause, cat)
+        rows.append((profile, layer, clause_id, status, matched))
     return pd.DataFrame(rows, columns=["profile", "layer", "clause_id", "status", "matched"])
 
 
-def _target(profile: tuple, clause: Any, groups: Mapping[str, Mapping[str, Any]], cat
-            ) -> tuple[str, str]:
+@dataclass(frozen=True)
+class _Targets:
+    """What one clause targets, with ``@group`` names expanded."""
+
+    industries: tuple[str, ...]
+    exceptions: tuple[str, ...]
+    pollutants: frozenset[str]
+    words: str
+    project_types: frozenset[str]
+
+    @classmethod
+    def of(cls, industries: Any, exceptions: Any, pollutants: Any, industry_words: Any,
+           project_types: Any, groups: Mapping[str, Mapping[str, Any]]) -> _Targets:
+        return cls(expand_groups(industries, groups), expand_groups(exceptions, groups),
+                   frozenset(pollutants), "、".join(industry_words), frozenset(project_types))
+
+
+def _target(profile: tuple, clause: _Targets, cat) -> tuple[str, str]:
     industry, tags, declared = profile
-    industries = expand_groups(clause.industries, groups)
-    exceptions = expand_groups(clause.exceptions, groups)
-    pollutants = set(clause.pollutants)
+    industries = clause.industries
+    exceptions = clause.exceptions
+    pollutants = clause.pollutants
     if not industries and not pollutants:
         return "general", ""
     project_pollutants = set(declared)
@@ -270,7 +294,7 @@ def _target(profile: tuple, clause: Any, groups: Mapping[str, Mapping[str, Any]]
         project_pollutants.add("heavy_metals")
     if "wastewater_discharge" in tags:
         project_pollutants.add("wastewater")
-    words = "、".join(clause.industry_words)
+    words = clause.words
     if industry and any(industry.startswith(e) for e in exceptions):
         return "excepted", f"{cat.label(industry)}:条款例外(除…外)"
     hit = next((p for p in industries if industry and industry.startswith(p)), None)
@@ -279,7 +303,7 @@ def _target(profile: tuple, clause: Any, groups: Mapping[str, Mapping[str, Any]]
         if industries and not industry:
             return "unknown_industry", f"条款涉及行业:{words}" if words else ""
         return "not_targeted", ""
-    types = set(clause.project_types)
+    types = clause.project_types
     declared_types = set(tags) & _BUILD_TYPES
     if types and declared_types and not (types & declared_types):
         return "not_targeted", "项目建设性质与条款不符"
@@ -359,13 +383,14 @@ def cite(findings: pd.DataFrame, titles: Mapping[str, str]) -> pd.DataFrame:
     findings = findings.copy()
     sub = findings[rows]
     where_zh, where_en = [], []
-    for f in sub.itertuples():
-        number = f"第{f.clause_number}条" if f.clause_number else "条款"
-        where_zh.append(f"《{titles.get(f.layer, f.layer)}》{f.clause_unit}"
-                        f"「{dimension_title(f.clause_dimension)}」{number}")
-        where_en.append(f"access list '{titles.get(f.layer, f.layer)}', {f.clause_unit}, "
-                        f"{dimension_title(f.clause_dimension, 'en')}, clause "
-                        f"{f.clause_number or '-'}")
+    for layer, unit, dimension, clause_number in zip(
+            *(sub[c].tolist() for c in ("layer", "clause_unit", "clause_dimension",
+                                        "clause_number")), strict=True):
+        number = f"第{clause_number}条" if clause_number else "条款"
+        title = titles.get(layer, layer)
+        where_zh.append(f"《{title}》{unit}「{dimension_title(dimension)}」{number}")
+        where_en.append(f"access list '{title}', {unit}, {dimension_title(dimension, 'en')}, "
+                        f"clause {clause_number or '-'}")
     quote = [f"「{t}」" for t in sub["clause_text"]]
     findings.loc[rows, "message_zh"] = [f"{m}:{w}{q}" for m, w, q in
                                         zip(sub["message_zh"], where_zh, quote, strict=True)]
