@@ -211,20 +211,26 @@ def _applicable(units: pd.DataFrame, table: AccessList) -> pd.DataFrame:
             "overlap_pct", "overlap_length_m", "admin"]
     # Plain frame, no geometry: the unit's overlap piece is looked up by unit_row later.
     u = pd.DataFrame(units[keep]).assign(unit_row=units.index.to_numpy())
-    own = u.merge(clauses[clauses["scope"] == "unit"], left_on="zone_code",
-                  right_on="unit_code")
-    by_class = u.merge(clauses[clauses["scope"] == "unit_class"], left_on="zone_class",
-                       right_on="unit_class")
-    region = u.merge(clauses[clauses["scope"].isin(["all", "province", "city", "county"])],
-                     how="cross")
-    shared = pd.concat([by_class, region], ignore_index=True)
-    prefix = shared["admin_code"].fillna("").astype(str).tolist()
-    admin = shared["admin"].fillna("").astype(str).tolist()
+    scope = clauses["scope"]
+    own_unit, own_clause = _equal_pairs(u["zone_code"], clauses["unit_code"],
+                                        (scope == "unit").to_numpy())
+    class_unit, class_clause = _equal_pairs(u["zone_class"], clauses["unit_class"],
+                                            (scope == "unit_class").to_numpy())
+    region = np.flatnonzero(scope.isin(["all", "province", "city", "county"]).to_numpy())
+    shared_unit = np.concatenate([class_unit, np.repeat(np.arange(len(u)), len(region))])
+    shared_clause = np.concatenate([class_clause, np.tile(region, len(u))])
+    prefix = clauses["admin_code"].take(shared_clause).fillna("").astype(str).tolist()
+    admin = u["admin"].take(shared_unit).fillna("").astype(str).tolist()
     # A row that names an admin area applies to units whose code carries that area (or
     # whose code carries none, so that nothing is silently left out).
     ok = np.array([p == "" or a == "" or a.startswith(p)
                    for a, p in zip(admin, prefix, strict=True)], dtype=bool)
-    pairs = pd.concat([own, shared[ok]], ignore_index=True)
+    # Pairs in the order of the joins they stand for: own unit, unit class, region; each
+    # unit-major (units are sorted, which decides the unit a clause is reached through).
+    unit_rows = np.concatenate([own_unit, shared_unit[ok]])
+    clause_rows = np.concatenate([own_clause, shared_clause[ok]])
+    pairs = pd.concat([u.take(unit_rows).reset_index(drop=True),
+                       clauses.take(clause_rows).reset_index(drop=True)], axis=1)
     if pairs.empty:
         return pairs
     pairs["layer"] = table.id
@@ -233,6 +239,28 @@ def _applicable(units: pd.DataFrame, table: AccessList) -> pd.DataFrame:
     # Each clause once per project: through the unit it overlaps most (units are sorted).
     pairs = pairs.drop_duplicates(["project_id", "clause_id"], keep="first")
     return pairs.sort_values(["project_id", "scope_rank", "seq"], kind="stable")
+
+
+def _equal_pairs(left: pd.Series, right: pd.Series, candidates: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Row pairs with equal keys (``right`` limited to ``candidates``), as an inner join.
+
+    Left-major, right rows in their order; missing keys match each other, as in
+    :meth:`pandas.DataFrame.merge`.
+    """
+    right_rows = np.flatnonzero(candidates)
+    keys = np.concatenate([left.to_numpy(dtype=object), right.to_numpy(dtype=object)[right_rows]])
+    codes, uniques = pd.factorize(keys, use_na_sentinel=True)
+    codes[codes < 0] = len(uniques)
+    left_codes, right_codes = codes[:len(left)], codes[len(left):]
+    order = np.argsort(right_codes, kind="stable")
+    first = np.searchsorted(right_codes[order], left_codes, side="left")
+    counts = np.searchsorted(right_codes[order], left_codes, side="right") - first
+    total = int(counts.sum())
+    # For left row i: order[first[i]], ..., order[first[i] + counts[i] - 1].
+    offset = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    matched = order[np.repeat(first, counts) + offset]
+    return np.repeat(np.arange(len(left)), counts), right_rows[matched]
 
 
 def _profiles(projects: pd.DataFrame) -> pd.DataFrame:
