@@ -188,10 +188,18 @@ def assess(projects: gpd.GeoDataFrame, findings: pd.DataFrame, tables: Mapping[s
     if applicable.empty:
         return Assessment(projects, findings, _empty_applicable())
 
-    profile = _profiles(projects)
-    applicable = applicable.merge(profile, on="project_id", how="left")
-    verdicts = _targeting(applicable, groups)
-    applicable = applicable.merge(verdicts, on=["profile", "layer", "clause_id"], how="left")
+    # Each row's profile through its project's position (ids are unique); NaN for a
+    # project not in the frame, as a left join would give.
+    position = pd.Index(projects["project_id"].astype(object)).get_indexer(
+        applicable["project_id"].astype(object))
+    profile = _objects(_profiles(projects)["profile"].tolist())[position]
+    profile[position < 0] = np.nan
+    applicable = applicable.assign(profile=pd.Series(profile, index=applicable.index,
+                                                     dtype=object))
+    verdicts, group = _targeting(applicable, groups)
+    status, matched = verdicts["status"].iloc[group], verdicts["matched"].iloc[group]
+    applicable = applicable.assign(status=status.set_axis(applicable.index),
+                                   matched=matched.set_axis(applicable.index))
     projects = _warn_unchecked(projects, applicable)
     access_rows = _finding_rows(applicable, findings)
     if len(access_rows):
@@ -274,10 +282,20 @@ def _profiles(projects: pd.DataFrame) -> pd.DataFrame:
 
 
 def _targeting(applicable: pd.DataFrame, groups: Mapping[str, Mapping[str, Any]]
-               ) -> pd.DataFrame:
-    """Status and matched text per distinct (profile, list, clause)."""
+               ) -> tuple[pd.DataFrame, np.ndarray]:
+    """Status and matched text per distinct (profile, list, clause), and each row's one.
+
+    Returns the frame of distinct keys (in order of first appearance) and, per row of
+    ``applicable``, its row in that frame.
+    """
     cat = catalogue()
-    distinct = applicable.drop_duplicates(["profile", "layer", "clause_id"])
+    group = np.zeros(len(applicable), dtype=np.int64)
+    for column in ("profile", "layer", "clause_id"):
+        # Missing values form one group, as in drop_duplicates.
+        codes, uniques = pd.factorize(applicable[column].to_numpy(dtype=object))
+        codes[codes < 0] = len(uniques)
+        group, _ = pd.factorize(group * (len(uniques) + 1) + codes)
+    distinct = applicable.iloc[np.flatnonzero(~pd.Series(group).duplicated().to_numpy())]
     keys = [distinct[c].tolist() for c in ("profile", "layer", "clause_id")]
     terms = [distinct[c].tolist() for c in ("industries", "exceptions", "pollutants",
                                             "industry_words", "project_types")]
@@ -290,7 +308,8 @@ def _targeting(applicable: pd.DataFrame, groups: Mapping[str, Mapping[str, Any]]
             clause = targets[layer, clause_id] = _Targets.of(*clause_terms, groups)
         status, matched = _target(profile, clause, cat)
         rows.append((profile, layer, clause_id, status, matched))
-    return pd.DataFrame(rows, columns=["profile", "layer", "clause_id", "status", "matched"])
+    return pd.DataFrame(rows, columns=["profile", "layer", "clause_id", "status", "matched"]
+                        ), group
 
 
 @dataclass(frozen=True)
@@ -450,10 +469,29 @@ def applicable_clauses(assessment: Assessment, findings: pd.DataFrame) -> pd.Dat
     a = assessment.applicable
     if a.empty:
         return _empty_applicable()
-    judged = findings[findings["kind"] == "access_list"][["project_id", "layer", "zone_id",
-                                                          "verdict", "rule"]]
-    judged = judged.rename(columns={"zone_id": "clause_id"})
-    out = a.merge(judged, on=["project_id", "layer", "clause_id"], how="left")
+    judged = findings[findings["kind"] == "access_list"]
+    # The finding of each applicable clause, if it became one (at most one per project,
+    # list and clause): a left join on those keys.
+    keys = [a[c] for c in ("project_id", "layer", "clause_id")]
+    table = [judged[c] for c in ("project_id", "layer", "zone_id")]
+    row = _lookup(keys, table) if all(
+        isinstance(k.dtype, pd.StringDtype | np.dtypes.ObjectDType) for k in keys + table
+    ) else None
+    if row is None:  # other key types, or not one finding per key (the join repeats rows)
+        judged = judged[["project_id", "layer", "zone_id", "verdict", "rule"]].rename(
+            columns={"zone_id": "clause_id"})
+        out = a.merge(judged, on=["project_id", "layer", "clause_id"], how="left")
+    else:
+        found = row >= 0
+        verdict, rule = (np.full(len(a), np.nan, dtype=object) for _ in range(2))
+        verdict[found] = judged["verdict"].to_numpy(dtype=object)[row[found]]
+        rule[found] = judged["rule"].to_numpy(dtype=object)[row[found]]
+        out = a.assign(verdict=pd.Series(verdict, index=a.index, dtype=object),
+                       rule=pd.Series(rule, index=a.index, dtype=object))
+        for key, other in zip(keys, table, strict=True):
+            # The join gives text keys of two dtypes (both present) as object.
+            if key.dtype != other.dtype and len(key) and len(other):
+                out[key.name] = out[key.name].astype(object)
     out = out.drop(columns=["unit_code", "unit_name"]).rename(
         columns={"zone_code": "unit_code", "zone_name": "unit_name"})
     out["targets"] = [
@@ -465,3 +503,22 @@ def applicable_clauses(assessment: Assessment, findings: pd.DataFrame) -> pd.Dat
     for column in ("verdict", "rule", "number", "unit_name", "matched"):
         out[column] = text_column(out[column])
     return out
+
+
+def _lookup(keys: list[pd.Series], table: list[pd.Series]) -> np.ndarray | None:
+    """Row of ``table`` whose key columns equal each row's ``keys`` (-1: none).
+
+    ``None`` when a key occurs more than once in ``table``. Missing values match each
+    other, as in :meth:`pandas.DataFrame.merge`.
+    """
+    n = len(keys[0])
+    combined = np.zeros(n + len(table[0]), dtype=np.int64)
+    for left, right in zip(keys, table, strict=True):
+        codes, uniques = pd.factorize(np.concatenate([left.to_numpy(dtype=object),
+                                                      right.to_numpy(dtype=object)]))
+        codes[codes < 0] = len(uniques)
+        combined, _ = pd.factorize(combined * (len(uniques) + 1) + codes)
+    index = pd.Index(combined[n:])
+    if not index.is_unique:
+        return None
+    return index.get_indexer(combined[:n])
