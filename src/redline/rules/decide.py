@@ -54,8 +54,9 @@ def decide(screening: Screening, ruleset: Ruleset, *, on: dt.date | None = None,
     projects = screening.projects
     findings = screening.findings
 
-    admin = findings[findings["kind"].isin(_ATTRIBUTE_KINDS)]
-    findings = findings[~findings["kind"].isin(_ATTRIBUTE_KINDS)].reset_index(drop=True)
+    attribute = findings["kind"].isin(_ATTRIBUTE_KINDS).to_numpy()
+    admin = findings.loc[attribute, ["project_id", "zone_code", "zone_id", "zone_name"]]
+    findings = findings[~attribute].reset_index(drop=True)
     # Access lists (生态环境准入清单) of the units each project lies in: targeted clauses
     # become access_list findings that the rules judge like any other.
     assessment = access.assess(projects, findings, screening.pack.tables,
@@ -66,12 +67,12 @@ def decide(screening: Screening, ruleset: Ruleset, *, on: dt.date | None = None,
     position = pd.Index(projects["project_id"].astype(object)).get_indexer(
         findings["project_id"].astype(object))
     chosen = _choose(findings, projects, compiled, position)
-    findings = findings.assign(
-        verdict=pd.Series(compiled.verdict[chosen], index=findings.index, dtype=object),
+    findings = _with_columns(findings, {
+        "verdict": pd.Series(compiled.verdict[chosen], index=findings.index, dtype=object),
         # One value per rule (and None for "no rule"), then one take per finding.
         **{name: _text(per_rule[chosen], findings.index, compiled.plain_text)
            for name, per_rule in compiled.texts.items()},
-    )
+    })
     findings = access.cite(findings, {t.id: t.title for t in screening.pack.tables.values()})
     severity = compiled.severity[chosen]
     known = position >= 0
@@ -85,16 +86,25 @@ def decide(screening: Screening, ruleset: Ruleset, *, on: dt.date | None = None,
     np.maximum.at(project_severity, position[known], severity[known])
     verdicts = np.array(VERDICTS, dtype=object)[project_severity]
     verdicts[_failed(projects["errors"])] = None
-    projects = projects.assign(
-        verdict=pd.Series(verdicts, index=projects.index, dtype=object),
-        admin=_admin_lists(admin, projects),
-        **project_columns(projects["project_id"], screening.land_cover, screening.terrain),
-    )
+    lists = {"admin": _admin_lists(admin, projects),
+             **project_columns(projects["project_id"], screening.land_cover, screening.terrain)}
+    projects = _with_columns(projects, {
+        "verdict": pd.Series(verdicts, index=projects.index, dtype=object),
+        **{name: pd.Series(values, index=projects.index, dtype=object)
+           for name, values in lists.items()},
+    })
     return Result(projects=projects, findings=findings, pack=screening.pack, ruleset=ruleset,
                   settings=screening.settings, generated_at=generated_at or _now(),
                   rules_in_force_on=on.isoformat(),
                   clauses=access.applicable_clauses(assessment, findings),
                   land_cover=screening.land_cover, terrain=screening.terrain)
+
+
+def _with_columns(frame: pd.DataFrame, columns: dict[str, pd.Series]) -> pd.DataFrame:
+    """``frame.assign(**columns)``; in one concat when all are new (one insert each costs more)."""
+    if any(name in frame.columns for name in columns) or not frame.index.is_unique:
+        return frame.assign(**columns)
+    return pd.concat([frame, pd.DataFrame(columns, index=frame.index)], axis=1)
 
 
 def _text(values: np.ndarray, index: pd.Index, plain: bool) -> pd.Series:
