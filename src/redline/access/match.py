@@ -74,7 +74,7 @@ def prepare_projects(projects: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     A code not in the GB/T 4754-2017 table is kept as given, with a warning. Each distinct
     code and tag set is read once, not once per project.
     """
-    projects = projects.copy()
+    projects = projects.copy(deep=False)  # columns are replaced, never changed in place
     cat = catalogue()
 
     def industry_of(code: Any) -> tuple[str | None, bool]:
@@ -139,8 +139,14 @@ def _per_distinct(values: np.ndarray, func: Callable[[Any], tuple], width: int, 
     results = [func(u) for u in uniques]
     missing = np.flatnonzero(codes < 0)
     if len(missing):  # None once; other missing markers (NaN, pd.NA) one by one
-        none = np.fromiter((v is None for v in values[missing]), dtype=bool,
-                           count=len(missing))  # of the missing markers, only None
+        markers = values[missing].tolist()
+        try:  # usually all None (pd.NA cannot be compared: then one by one)
+            all_none = markers.count(None) == len(markers)
+        except TypeError:
+            all_none = False
+        # Of the missing markers, only None.
+        none = np.ones(len(markers), dtype=bool) if all_none else np.fromiter(
+            (v is None for v in markers), dtype=bool, count=len(markers))
         if none.any():
             codes[missing[none]] = len(results)
             results.append(func(None))
