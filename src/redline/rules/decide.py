@@ -209,8 +209,12 @@ def _industry_accepts(values: np.ndarray, rules: list[Rule]) -> tuple[np.ndarray
         codes, uniques = np.arange(len(values)), values
     else:
         codes, uniques = codes + 1, np.concatenate([np.array([None], dtype=object), uniques])
-    industry = pd.Series(uniques, dtype=object).fillna("").astype(str).str.upper().str.strip()
-    industry = industry.to_numpy().astype(str)
+    if distinct and all(u.isascii() and u == u.strip().upper() for u in uniques[1:]):
+        # Already upper case without surrounding blanks (canonical codes): nothing to change.
+        industry = np.array(["", *uniques[1:]], dtype=str)
+    else:
+        industry = pd.Series(uniques, dtype=object).fillna("").astype(str).str.upper()
+        industry = industry.str.strip().to_numpy().astype(str)
     accepts = np.ones((len(uniques), len(rules)), dtype=bool)
     for j, rule in enumerate(rules):
         if rule.industries:
