@@ -42,6 +42,9 @@ APPLICABLE_COLUMNS = (
     "scope_label", "dimension", "number", "text", "effect", "conditional", "conditions",
     "targets", "status", "matched", "verdict", "rule",
 )
+#: Columns of a control-unit finding that the clauses of the unit are paired with.
+_UNIT_COLUMNS = ("project_id", "zone_code", "zone_name", "zone_class", "relation",
+                 "overlap_m2", "overlap_pct", "overlap_length_m")
 _BUILD_TYPES = {"new", "rebuild", "expansion"}
 _EFFECT_CLASS = {"prohibition": "prohibition", "restriction": "restriction"}
 
@@ -184,8 +187,11 @@ def assess(projects: gpd.GeoDataFrame, findings: pd.DataFrame, tables: Mapping[s
     lists = [t for t in tables.values() if len(t.clauses)]
     if not lists:
         return Assessment(projects, findings, _empty_applicable())
-    units = findings[(findings["kind"] == "control_unit")
-                     & findings["relation"].isin(["overlaps", "inside"])].copy()
+    located = ((findings["kind"] == "control_unit")
+               & findings["relation"].isin(["overlaps", "inside"])).to_numpy()
+    # Plain frame of the columns the pairing reads (the unit's overlap piece is looked up
+    # by its row, the index, later).
+    units = pd.DataFrame(findings.loc[located, [*_UNIT_COLUMNS, "zone_id"]])
     units["zone_code"] = units["zone_code"].where(units["zone_code"].notna(), units["zone_id"])
     units["admin"] = units["zone_code"].astype(str).str.extract(r"^ZH(\d{6})", expand=False)
     units = units.sort_values(["project_id", "overlap_pct"], ascending=[True, False],
@@ -221,10 +227,8 @@ def _empty_applicable() -> pd.DataFrame:
 def _applicable(units: pd.DataFrame, table: AccessList) -> pd.DataFrame:
     """(unit finding × clause) pairs where the clause's scope covers the unit."""
     clauses = table.clauses.assign(seq=np.arange(len(table.clauses)))  # reading order
-    keep = ["project_id", "zone_code", "zone_name", "zone_class", "relation", "overlap_m2",
-            "overlap_pct", "overlap_length_m", "admin"]
     # Plain frame, no geometry: the unit's overlap piece is looked up by unit_row later.
-    u = pd.DataFrame(units[keep]).assign(unit_row=units.index.to_numpy())
+    u = pd.DataFrame(units[[*_UNIT_COLUMNS, "admin"]]).assign(unit_row=units.index.to_numpy())
     scope = clauses["scope"]
     own_unit, own_clause = _equal_pairs(u["zone_code"], clauses["unit_code"],
                                         (scope == "unit").to_numpy())
