@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from itertools import pairwise
 
 import geopandas as gpd
 import numpy as np
@@ -324,11 +323,11 @@ def _admin_lists(admin: pd.DataFrame, projects: pd.DataFrame) -> list[list[dict[
     # Rows grouped by project (stable: findings order within a project), then one slice of
     # the dicts per project.
     rows = np.flatnonzero(keep)
-    rows = rows[np.argsort(position[rows], kind="stable")]
-    entries = [{"code": code, "name": name} for code, name in
-               zip(codes.iloc[rows].tolist(), names.iloc[rows].tolist(), strict=True)]
-    bounds = np.searchsorted(position[rows], np.arange(len(projects) + 1)).tolist()
-    return [entries[a:b] for a, b in pairwise(bounds)]
+    lists: list[list[dict[str, str]]] = [[] for _ in range(len(projects))]
+    for p, code, name in zip(position[rows].tolist(), codes.iloc[rows].tolist(),
+                             names.iloc[rows].tolist(), strict=True):
+        lists[p].append({"code": code, "name": name})
+    return lists
 
 
 def _now() -> str:
