@@ -42,6 +42,9 @@ APPLICABLE_COLUMNS = (
     "scope_label", "dimension", "number", "text", "effect", "conditional", "conditions",
     "targets", "status", "matched", "verdict", "rule",
 )
+#: Columns of a control-unit finding that the clauses of the unit are paired with.
+_UNIT_COLUMNS = ("project_id", "zone_code", "zone_name", "zone_class", "relation",
+                 "overlap_m2", "overlap_pct", "overlap_length_m")
 _BUILD_TYPES = {"new", "rebuild", "expansion"}
 _EFFECT_CLASS = {"prohibition": "prohibition", "restriction": "restriction"}
 
@@ -74,7 +77,7 @@ def prepare_projects(projects: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     A code not in the GB/T 4754-2017 table is kept as given, with a warning. Each distinct
     code and tag set is read once, not once per project.
     """
-    projects = projects.copy()
+    projects = projects.copy(deep=False)  # columns are replaced, never changed in place
     cat = catalogue()
 
     def industry_of(code: Any) -> tuple[str | None, bool]:
@@ -100,8 +103,9 @@ def prepare_projects(projects: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
                              hashable=hashable)
     projects["project_types"] = pd.Series(types, index=projects.index, dtype=object)
     if "pollutants" not in projects.columns:
-        projects["pollutants"] = pd.Series([()] * len(projects), index=projects.index,
-                                           dtype=object)
+        none_declared = np.empty(len(projects), dtype=object)
+        none_declared.fill(())
+        projects["pollutants"] = pd.Series(none_declared, index=projects.index, dtype=object)
     else:
         projects["pollutants"] = projects["pollutants"].map(
             lambda p: tuple(p) if isinstance(p, list | tuple) else ())
@@ -138,7 +142,14 @@ def _per_distinct(values: np.ndarray, func: Callable[[Any], tuple], width: int, 
     results = [func(u) for u in uniques]
     missing = np.flatnonzero(codes < 0)
     if len(missing):  # None once; other missing markers (NaN, pd.NA) one by one
-        none = values[missing].astype(str) == "None"  # of the missing markers, only None
+        markers = values[missing].tolist()
+        try:  # usually all None (pd.NA cannot be compared: then one by one)
+            all_none = markers.count(None) == len(markers)
+        except TypeError:
+            all_none = False
+        # Of the missing markers, only None.
+        none = np.ones(len(markers), dtype=bool) if all_none else np.fromiter(
+            (v is None for v in markers), dtype=bool, count=len(markers))
         if none.any():
             codes[missing[none]] = len(results)
             results.append(func(None))
@@ -168,14 +179,19 @@ def assess(projects: gpd.GeoDataFrame, findings: pd.DataFrame, tables: Mapping[s
     Assessment
     """
     projects = prepare_projects(projects)
-    findings = findings.copy()
-    for column in CLAUSE_FINDING_COLUMNS:
-        findings[column] = pd.Series([None] * len(findings), index=findings.index, dtype=object)
+    # The clause columns in one go (inserting them one by one costs more than the rest).
+    clause_columns = pd.DataFrame(np.full((len(findings), len(CLAUSE_FINDING_COLUMNS)), None,
+                                          dtype=object),
+                                  index=findings.index, columns=list(CLAUSE_FINDING_COLUMNS))
+    findings = pd.concat([findings, clause_columns], axis=1)
     lists = [t for t in tables.values() if len(t.clauses)]
     if not lists:
         return Assessment(projects, findings, _empty_applicable())
-    units = findings[(findings["kind"] == "control_unit")
-                     & findings["relation"].isin(["overlaps", "inside"])].copy()
+    located = ((findings["kind"] == "control_unit")
+               & findings["relation"].isin(["overlaps", "inside"])).to_numpy()
+    # Plain frame of the columns the pairing reads (the unit's overlap piece is looked up
+    # by its row, the index, later).
+    units = pd.DataFrame(findings.loc[located, [*_UNIT_COLUMNS, "zone_id"]])
     units["zone_code"] = units["zone_code"].where(units["zone_code"].notna(), units["zone_id"])
     units["admin"] = units["zone_code"].astype(str).str.extract(r"^ZH(\d{6})", expand=False)
     units = units.sort_values(["project_id", "overlap_pct"], ascending=[True, False],
@@ -184,10 +200,18 @@ def assess(projects: gpd.GeoDataFrame, findings: pd.DataFrame, tables: Mapping[s
     if applicable.empty:
         return Assessment(projects, findings, _empty_applicable())
 
-    profile = _profiles(projects)
-    applicable = applicable.merge(profile, on="project_id", how="left")
-    verdicts = _targeting(applicable, groups)
-    applicable = applicable.merge(verdicts, on=["profile", "layer", "clause_id"], how="left")
+    # Each row's profile through its project's position (ids are unique); NaN for a
+    # project not in the frame, as a left join would give.
+    position = pd.Index(projects["project_id"].astype(object)).get_indexer(
+        applicable["project_id"].astype(object))
+    profile = _objects(_profiles(projects)["profile"].tolist())[position]
+    profile[position < 0] = np.nan
+    applicable = applicable.assign(profile=pd.Series(profile, index=applicable.index,
+                                                     dtype=object))
+    verdicts, group = _targeting(applicable, groups)
+    status, matched = verdicts["status"].iloc[group], verdicts["matched"].iloc[group]
+    applicable = applicable.assign(status=status.set_axis(applicable.index),
+                                   matched=matched.set_axis(applicable.index))
     projects = _warn_unchecked(projects, applicable)
     access_rows = _finding_rows(applicable, findings)
     if len(access_rows):
@@ -196,30 +220,35 @@ def assess(projects: gpd.GeoDataFrame, findings: pd.DataFrame, tables: Mapping[s
 
 
 def _empty_applicable() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=object) for c in APPLICABLE_COLUMNS})
+    return pd.DataFrame(np.empty((0, len(APPLICABLE_COLUMNS)), dtype=object),
+                        columns=list(APPLICABLE_COLUMNS))
 
 
 def _applicable(units: pd.DataFrame, table: AccessList) -> pd.DataFrame:
     """(unit finding × clause) pairs where the clause's scope covers the unit."""
     clauses = table.clauses.assign(seq=np.arange(len(table.clauses)))  # reading order
-    keep = ["project_id", "zone_code", "zone_name", "zone_class", "relation", "overlap_m2",
-            "overlap_pct", "overlap_length_m", "admin"]
     # Plain frame, no geometry: the unit's overlap piece is looked up by unit_row later.
-    u = pd.DataFrame(units[keep]).assign(unit_row=units.index.to_numpy())
-    own = u.merge(clauses[clauses["scope"] == "unit"], left_on="zone_code",
-                  right_on="unit_code")
-    by_class = u.merge(clauses[clauses["scope"] == "unit_class"], left_on="zone_class",
-                       right_on="unit_class")
-    region = u.merge(clauses[clauses["scope"].isin(["all", "province", "city", "county"])],
-                     how="cross")
-    shared = pd.concat([by_class, region], ignore_index=True)
-    prefix = shared["admin_code"].fillna("").astype(str)
-    admin = shared["admin"].fillna("").astype(str)
+    u = pd.DataFrame(units[[*_UNIT_COLUMNS, "admin"]]).assign(unit_row=units.index.to_numpy())
+    scope = clauses["scope"]
+    own_unit, own_clause = _equal_pairs(u["zone_code"], clauses["unit_code"],
+                                        (scope == "unit").to_numpy())
+    class_unit, class_clause = _equal_pairs(u["zone_class"], clauses["unit_class"],
+                                            (scope == "unit_class").to_numpy())
+    region = np.flatnonzero(scope.isin(["all", "province", "city", "county"]).to_numpy())
+    shared_unit = np.concatenate([class_unit, np.repeat(np.arange(len(u)), len(region))])
+    shared_clause = np.concatenate([class_clause, np.tile(region, len(u))])
+    prefix = clauses["admin_code"].take(shared_clause).fillna("").astype(str).tolist()
+    admin = u["admin"].take(shared_unit).fillna("").astype(str).tolist()
     # A row that names an admin area applies to units whose code carries that area (or
     # whose code carries none, so that nothing is silently left out).
-    ok = (prefix == "") | (admin == "") | np.array([a.startswith(p) for a, p in
-                                                    zip(admin, prefix, strict=True)], bool)
-    pairs = pd.concat([own, shared[ok]], ignore_index=True)
+    ok = np.array([p == "" or a == "" or a.startswith(p)
+                   for a, p in zip(admin, prefix, strict=True)], dtype=bool)
+    # Pairs in the order of the joins they stand for: own unit, unit class, region; each
+    # unit-major (units are sorted, which decides the unit a clause is reached through).
+    unit_rows = np.concatenate([own_unit, shared_unit[ok]])
+    clause_rows = np.concatenate([own_clause, shared_clause[ok]])
+    pairs = pd.concat([u.take(unit_rows).reset_index(drop=True),
+                       clauses.take(clause_rows).reset_index(drop=True)], axis=1)
     if pairs.empty:
         return pairs
     pairs["layer"] = table.id
@@ -228,6 +257,28 @@ def _applicable(units: pd.DataFrame, table: AccessList) -> pd.DataFrame:
     # Each clause once per project: through the unit it overlaps most (units are sorted).
     pairs = pairs.drop_duplicates(["project_id", "clause_id"], keep="first")
     return pairs.sort_values(["project_id", "scope_rank", "seq"], kind="stable")
+
+
+def _equal_pairs(left: pd.Series, right: pd.Series, candidates: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Row pairs with equal keys (``right`` limited to ``candidates``), as an inner join.
+
+    Left-major, right rows in their order; missing keys match each other, as in
+    :meth:`pandas.DataFrame.merge`.
+    """
+    right_rows = np.flatnonzero(candidates)
+    keys = np.concatenate([left.to_numpy(dtype=object), right.to_numpy(dtype=object)[right_rows]])
+    codes, uniques = pd.factorize(keys, use_na_sentinel=True)
+    codes[codes < 0] = len(uniques)
+    left_codes, right_codes = codes[:len(left)], codes[len(left):]
+    order = np.argsort(right_codes, kind="stable")
+    first = np.searchsorted(right_codes[order], left_codes, side="left")
+    counts = np.searchsorted(right_codes[order], left_codes, side="right") - first
+    total = int(counts.sum())
+    # For left row i: order[first[i]], ..., order[first[i] + counts[i] - 1].
+    offset = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    matched = order[np.repeat(first, counts) + offset]
+    return np.repeat(np.arange(len(left)), counts), right_rows[matched]
 
 
 def _profiles(projects: pd.DataFrame) -> pd.DataFrame:
@@ -241,23 +292,58 @@ def _profiles(projects: pd.DataFrame) -> pd.DataFrame:
 
 
 def _targeting(applicable: pd.DataFrame, groups: Mapping[str, Mapping[str, Any]]
-               ) -> pd.DataFrame:
-    """Status and matched text per distinct (profile, list, clause)."""
+               ) -> tuple[pd.DataFrame, np.ndarray]:
+    """Status and matched text per distinct (profile, list, clause), and each row's one.
+
+    Returns the frame of distinct keys (in order of first appearance) and, per row of
+    ``applicable``, its row in that frame.
+    """
     cat = catalogue()
-    distinct = applicable.drop_duplicates(["profile", "layer", "clause_id"])
+    group = np.zeros(len(applicable), dtype=np.int64)
+    for column in ("profile", "layer", "clause_id"):
+        # Missing values form one group, as in drop_duplicates.
+        codes, uniques = pd.factorize(applicable[column].to_numpy(dtype=object))
+        codes[codes < 0] = len(uniques)
+        group, _ = pd.factorize(group * (len(uniques) + 1) + codes)
+    distinct = applicable.iloc[np.flatnonzero(~pd.Series(group).duplicated().to_numpy())]
+    keys = [distinct[c].tolist() for c in ("profile", "layer", "clause_id")]
+    terms = [distinct[c].tolist() for c in ("industries", "exceptions", "pollutants",
+                                            "industry_words", "project_types")]
+    targets: dict[tuple[str, str], _Targets] = {}  # per clause, shared by all profiles
     rows = []
-    for r in distinct.itertuples(index=False):  # distinct profiles × clauses, not projects
-        status, matched = _target(r.profile, r, groups, cat)
-        rows.append((r.profile, r.layer, r.clause_id, status, matched))
-    return pd.DataFrame(rows, columns=["profile", "layer", "clause_id", "status", "matched"])
+    # Distinct profiles × clauses, not projects.
+    for profile, layer, clause_id, *clause_terms in zip(*keys, *terms, strict=True):
+        clause = targets.get((layer, clause_id))
+        if clause is None:
+            clause = targets[layer, clause_id] = _Targets.of(*clause_terms, groups)
+        status, matched = _target(profile, clause, cat)
+        rows.append((profile, layer, clause_id, status, matched))
+    return pd.DataFrame(rows, columns=["profile", "layer", "clause_id", "status", "matched"]
+                        ), group
 
 
-def _target(profile: tuple, clause: Any, groups: Mapping[str, Mapping[str, Any]], cat
-            ) -> tuple[str, str]:
+@dataclass(frozen=True)
+class _Targets:
+    """What one clause targets, with ``@group`` names expanded."""
+
+    industries: tuple[str, ...]
+    exceptions: tuple[str, ...]
+    pollutants: frozenset[str]
+    words: str
+    project_types: frozenset[str]
+
+    @classmethod
+    def of(cls, industries: Any, exceptions: Any, pollutants: Any, industry_words: Any,
+           project_types: Any, groups: Mapping[str, Mapping[str, Any]]) -> _Targets:
+        return cls(expand_groups(industries, groups), expand_groups(exceptions, groups),
+                   frozenset(pollutants), "、".join(industry_words), frozenset(project_types))
+
+
+def _target(profile: tuple, clause: _Targets, cat) -> tuple[str, str]:
     industry, tags, declared = profile
-    industries = expand_groups(clause.industries, groups)
-    exceptions = expand_groups(clause.exceptions, groups)
-    pollutants = set(clause.pollutants)
+    industries = clause.industries
+    exceptions = clause.exceptions
+    pollutants = clause.pollutants
     if not industries and not pollutants:
         return "general", ""
     project_pollutants = set(declared)
@@ -265,7 +351,7 @@ def _target(profile: tuple, clause: Any, groups: Mapping[str, Mapping[str, Any]]
         project_pollutants.add("heavy_metals")
     if "wastewater_discharge" in tags:
         project_pollutants.add("wastewater")
-    words = "、".join(clause.industry_words)
+    words = clause.words
     if industry and any(industry.startswith(e) for e in exceptions):
         return "excepted", f"{cat.label(industry)}:条款例外(除…外)"
     hit = next((p for p in industries if industry and industry.startswith(p)), None)
@@ -274,7 +360,7 @@ def _target(profile: tuple, clause: Any, groups: Mapping[str, Mapping[str, Any]]
         if industries and not industry:
             return "unknown_industry", f"条款涉及行业:{words}" if words else ""
         return "not_targeted", ""
-    types = set(clause.project_types)
+    types = clause.project_types
     declared_types = set(tags) & _BUILD_TYPES
     if types and declared_types and not (types & declared_types):
         return "not_targeted", "项目建设性质与条款不符"
@@ -354,13 +440,14 @@ def cite(findings: pd.DataFrame, titles: Mapping[str, str]) -> pd.DataFrame:
     findings = findings.copy()
     sub = findings[rows]
     where_zh, where_en = [], []
-    for f in sub.itertuples():
-        number = f"第{f.clause_number}条" if f.clause_number else "条款"
-        where_zh.append(f"《{titles.get(f.layer, f.layer)}》{f.clause_unit}"
-                        f"「{dimension_title(f.clause_dimension)}」{number}")
-        where_en.append(f"access list '{titles.get(f.layer, f.layer)}', {f.clause_unit}, "
-                        f"{dimension_title(f.clause_dimension, 'en')}, clause "
-                        f"{f.clause_number or '-'}")
+    for layer, unit, dimension, clause_number in zip(
+            *(sub[c].tolist() for c in ("layer", "clause_unit", "clause_dimension",
+                                        "clause_number")), strict=True):
+        number = f"第{clause_number}条" if clause_number else "条款"
+        title = titles.get(layer, layer)
+        where_zh.append(f"《{title}》{unit}「{dimension_title(dimension)}」{number}")
+        where_en.append(f"access list '{title}', {unit}, {dimension_title(dimension, 'en')}, "
+                        f"clause {clause_number or '-'}")
     quote = [f"「{t}」" for t in sub["clause_text"]]
     findings.loc[rows, "message_zh"] = [f"{m}:{w}{q}" for m, w, q in
                                         zip(sub["message_zh"], where_zh, quote, strict=True)]
@@ -392,10 +479,29 @@ def applicable_clauses(assessment: Assessment, findings: pd.DataFrame) -> pd.Dat
     a = assessment.applicable
     if a.empty:
         return _empty_applicable()
-    judged = findings[findings["kind"] == "access_list"][["project_id", "layer", "zone_id",
-                                                          "verdict", "rule"]]
-    judged = judged.rename(columns={"zone_id": "clause_id"})
-    out = a.merge(judged, on=["project_id", "layer", "clause_id"], how="left")
+    judged = findings[findings["kind"] == "access_list"]
+    # The finding of each applicable clause, if it became one (at most one per project,
+    # list and clause): a left join on those keys.
+    keys = [a[c] for c in ("project_id", "layer", "clause_id")]
+    table = [judged[c] for c in ("project_id", "layer", "zone_id")]
+    row = _lookup(keys, table) if all(
+        isinstance(k.dtype, pd.StringDtype | np.dtypes.ObjectDType) for k in keys + table
+    ) else None
+    if row is None:  # other key types, or not one finding per key (the join repeats rows)
+        judged = judged[["project_id", "layer", "zone_id", "verdict", "rule"]].rename(
+            columns={"zone_id": "clause_id"})
+        out = a.merge(judged, on=["project_id", "layer", "clause_id"], how="left")
+    else:
+        found = row >= 0
+        verdict, rule = (np.full(len(a), np.nan, dtype=object) for _ in range(2))
+        verdict[found] = judged["verdict"].to_numpy(dtype=object)[row[found]]
+        rule[found] = judged["rule"].to_numpy(dtype=object)[row[found]]
+        out = a.assign(verdict=pd.Series(verdict, index=a.index, dtype=object),
+                       rule=pd.Series(rule, index=a.index, dtype=object))
+        for key, other in zip(keys, table, strict=True):
+            # The join gives text keys of two dtypes (both present) as object.
+            if key.dtype != other.dtype and len(key) and len(other):
+                out[key.name] = out[key.name].astype(object)
     out = out.drop(columns=["unit_code", "unit_name"]).rename(
         columns={"zone_code": "unit_code", "zone_name": "unit_name"})
     out["targets"] = [
@@ -407,3 +513,22 @@ def applicable_clauses(assessment: Assessment, findings: pd.DataFrame) -> pd.Dat
     for column in ("verdict", "rule", "number", "unit_name", "matched"):
         out[column] = text_column(out[column])
     return out
+
+
+def _lookup(keys: list[pd.Series], table: list[pd.Series]) -> np.ndarray | None:
+    """Row of ``table`` whose key columns equal each row's ``keys`` (-1: none).
+
+    ``None`` when a key occurs more than once in ``table``. Missing values match each
+    other, as in :meth:`pandas.DataFrame.merge`.
+    """
+    n = len(keys[0])
+    combined = np.zeros(n + len(table[0]), dtype=np.int64)
+    for left, right in zip(keys, table, strict=True):
+        codes, uniques = pd.factorize(np.concatenate([left.to_numpy(dtype=object),
+                                                      right.to_numpy(dtype=object)]))
+        codes[codes < 0] = len(uniques)
+        combined, _ = pd.factorize(combined * (len(uniques) + 1) + codes)
+    index = pd.Index(combined[n:])
+    if not index.is_unique:
+        return None
+    return index.get_indexer(combined[:n])
