@@ -71,8 +71,8 @@ def run_on_dask(config: RunConfig, sources: list[Source], pending: list[Chunk], 
     try:
         partitions = max(1, len(client.scheduler_info()["workers"]))
         window: list[tuple[Chunk, gpd.GeoDataFrame]] = []
-        for chunk, vector, message in read_chunks(sources, pending):
-            window.append((chunk, chunk_projects(config, chunk, sources[chunk.source], vector,
+        for chunk, features, message in read_chunks(sources, pending):
+            window.append((chunk, chunk_projects(config, chunk, sources[chunk.source], features,
                                                  message)))
             if len(window) >= 2 * partitions:
                 yield from _screen_window(client, window, config, partitions, dask,

@@ -168,9 +168,34 @@ def plan_chunks(sources: list[Source], chunk_size: int) -> list[Chunk]:
     return chunks
 
 
+@dataclass
+class ChunkFeatures:
+    """A chunk's features as read: an Arrow table whose geometry is still WKB.
+
+    Cheap to send to a worker process (Arrow buffers pickle as they are); the
+    geometries are decoded by :meth:`source` where the chunk is screened.
+    """
+
+    path: Path
+    layer: str
+    meta: dict
+    table: pa.Table
+    encoding: EncodingChoice
+
+    def source(self) -> VectorSource:
+        """The features as a :class:`~redline.io.vector.VectorSource` (geometries decoded).
+
+        Raises
+        ------
+        InputError
+            When the layer has no geometry column.
+        """
+        return source_from_arrow(self.path, self.layer, self.meta, self.table, self.encoding)
+
+
 def read_chunks(sources: list[Source], chunks: list[Chunk]
-                ) -> Iterator[tuple[Chunk, VectorSource | None, str | None]]:
-    """Stream the features of ``chunks`` (in order) as one source per chunk.
+                ) -> Iterator[tuple[Chunk, ChunkFeatures | None, str | None]]:
+    """Stream the features of ``chunks`` (in order), one table per chunk.
 
     Consecutive chunks of a source are read from one Arrow stream, so every feature
     is read once, whatever the format. A chunk that cannot be read comes back as
@@ -187,7 +212,7 @@ def read_chunks(sources: list[Source], chunks: list[Chunk]
 
 
 def _read_run(source: Source, run: list[Chunk]
-              ) -> Iterator[tuple[Chunk, VectorSource | None, str | None]]:
+              ) -> Iterator[tuple[Chunk, ChunkFeatures | None, str | None]]:
     first = run[0].start
     done = 0
     try:
@@ -206,8 +231,8 @@ def _read_run(source: Source, run: list[Chunk]
                 rest = table.slice(chunk.count)
                 table = table.slice(0, chunk.count)
                 pending, held = rest.to_batches(), rest.num_rows
-                yield chunk, source_from_arrow(source.path, source.layer, meta, table,
-                                               source.encoding), None
+                yield chunk, ChunkFeatures(source.path, source.layer, meta, table,
+                                           source.encoding), None
                 done += 1
     except (StopIteration, DataSourceError, DataLayerError, OSError, ValueError,
             UnicodeDecodeError, pa.ArrowException, InputError) as exc:

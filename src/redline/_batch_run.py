@@ -2,7 +2,8 @@
 
 :class:`RunConfig` (picklable: what a worker needs), :class:`Runner` (pack and ruleset
 loaded once per process; screens a chunk into its two Arrow tables, narrowing a failure
-down to the projects at fault), :func:`chunk_projects` and :class:`BatchSummary`. The
+down to the projects at fault), :func:`chunk_projects`, the part files of a chunk
+(:func:`write_chunk_parts`) and :class:`BatchSummary`. The
 orchestration (plan, resume, processes, dask, outputs) is :mod:`redline.batch`; the
 runners it drives (in-process, worker processes, dask workers) all come from here.
 """
@@ -20,20 +21,21 @@ import pyarrow as pa
 
 from ._batch_input import (
     Chunk,
+    ChunkFeatures,
     Source,
     unreadable_ids,
 )
-from ._batch_tables import result_tables
+from ._batch_tables import result_tables, write_part
 from ._gc import paused_gc
 from .engine import screen_projects
 from .errors import RedlineError
 from .io.projects import projects_from_source
-from .io.vector import VectorSource
 from .pack import Pack, load_pack
 from .projects import make_projects
 from .result import Result
 from .rules import decide, load_ruleset
 from .rules.catalog import catalog_rules
+from .rules.ruleset import VERDICTS
 from .settings import Settings
 
 MANIFEST = "manifest.json"
@@ -117,23 +119,23 @@ class Runner:
         return result_tables(result, self.config.lang)
 
     @paused_gc()
-    def run(self, chunk: Chunk, source: Source, vector: VectorSource | None,
+    def run(self, chunk: Chunk, source: Source, features: ChunkFeatures | None,
             message: str | None) -> tuple[pa.Table, pa.Table]:
         """Screen one chunk into its two tables."""
-        return self.screen(chunk_projects(self.config, chunk, source, vector, message))
+        return self.screen(chunk_projects(self.config, chunk, source, features, message))
 
 
-def chunk_projects(config: RunConfig, chunk: Chunk, source: Source, vector: VectorSource | None,
-                   message: str | None) -> gpd.GeoDataFrame:
+def chunk_projects(config: RunConfig, chunk: Chunk, source: Source,
+                   features: ChunkFeatures | None, message: str | None) -> gpd.GeoDataFrame:
     """The projects of a chunk (features that could not be read become failed projects)."""
     reader = dict(config.reader)
-    if vector is not None:
+    if features is not None:
         try:
-            projects = projects_from_source(vector, first_index=chunk.start,
+            projects = projects_from_source(features.source(), first_index=chunk.start,
                                             layer_label=source.label, **reader)
         except RedlineError as exc:
-            vector, message = None, f"{source.name}: {exc}"
-    if vector is None:
+            features, message = None, f"{source.name}: {exc}"
+    if features is None:
         n = chunk.count
         kind = reader["kind"] if reader["kind"] != "auto" else _kind_of(source.geometry_type)
         label = f":{source.label}" if source.label else ""
@@ -164,10 +166,42 @@ def runner_for(config: RunConfig, pack: Pack | None = None) -> Runner:
     return _RUNNERS[config]
 
 
-def run_chunk(config: RunConfig, chunk: Chunk, source: Source, vector: VectorSource | None,
-                   message: str | None) -> tuple[int, pa.Table, pa.Table]:
-    projects, findings = runner_for(config).run(chunk, source, vector, message)
+def run_chunk(config: RunConfig, chunk: Chunk, source: Source, features: ChunkFeatures | None,
+              message: str | None) -> tuple[int, pa.Table, pa.Table]:
+    """Screen one chunk with this process's runner: ``(chunk index, projects, findings)``."""
+    projects, findings = runner_for(config).run(chunk, source, features, message)
     return chunk.index, projects, findings
+
+
+def run_chunk_into_parts(config: RunConfig, chunk: Chunk, source: Source,
+                         features: ChunkFeatures | None, message: str | None,
+                         provenance: dict) -> tuple[int, dict]:
+    """Screen one chunk and write its parts here: ``(chunk index, counts)``.
+
+    Worker processes use this, so that only the counts travel back to the process
+    that keeps the manifest, not the chunk's tables.
+    """
+    index, projects, findings = run_chunk(config, chunk, source, features, message)
+    return index, write_chunk_parts(Path(config.outdir), index, projects, findings, provenance)
+
+
+def part_paths(outdir: Path, index: int) -> tuple[Path, Path]:
+    """The projects and findings part files of chunk ``index``."""
+    return (outdir / "parts" / f"projects-{index:06d}.parquet",
+            outdir / "parts" / f"findings-{index:06d}.parquet")
+
+
+def write_chunk_parts(outdir: Path, index: int, projects: pa.Table, findings: pa.Table,
+                      provenance: dict) -> dict:
+    """Write a chunk's two parts (each atomically) and return its counts for the manifest."""
+    projects_part, findings_part = part_paths(outdir, index)
+    write_part(projects.combine_chunks(), projects_part, provenance)
+    write_part(findings.combine_chunks(), findings_part, provenance)
+    verdict = projects["verdict"].to_pylist()
+    return {"projects": projects.num_rows,
+            "failed": sum(v is None for v in verdict),
+            "findings": findings.num_rows,
+            "verdicts": {v: verdict.count(v) for v in VERDICTS if verdict.count(v)}}
 
 
 def _kind_of(geometry_type: str) -> str:

@@ -25,8 +25,9 @@ as soon as it completes. A run killed at any moment and started again with
 byte-identical to those of an uninterrupted run. A project that fails is recorded
 with its error; the others go on. Memory is bounded by the chunk size.
 
-Chunks run in this process, in ``workers`` processes, or on a dask cluster
-(``dask=True`` or ``scheduler=ADDRESS``); all give identical files.
+Chunks run in this process, in ``workers`` processes (which read nothing but their
+chunk's Arrow table and write their own parts; only counts come back), or on a dask
+cluster (``dask=True`` or ``scheduler=ADDRESS``); all give identical files.
 """
 
 from __future__ import annotations
@@ -42,8 +43,6 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-
 from ._batch_input import (
     Chunk,
     Source,
@@ -55,10 +54,12 @@ from ._batch_input import (
 from ._batch_run import (
     BatchSummary,
     RunConfig,
-    run_chunk,
+    part_paths,
+    run_chunk_into_parts,
     runner_for,
+    write_chunk_parts,
 )
-from ._batch_tables import merge_parts, schemas, write_part
+from ._batch_tables import merge_parts, schemas
 from ._progress import BatchProgress
 from ._version import __version__
 from .errors import InputError, RedlineError
@@ -223,16 +224,19 @@ def run_batch(inputs: Sequence[str | Path], outdir: str | Path, *,
             if dask or scheduler:
                 from ._batch_dask import run_on_dask
 
-                results = run_on_dask(config, sources, pending, workers=workers,
-                                      scheduler=scheduler)
+                results = ((index, write_chunk_parts(outdir, index, projects, findings,
+                                                     provenance))
+                           for index, projects, findings in run_on_dask(
+                               config, sources, pending, workers=workers, scheduler=scheduler))
             elif workers > 1:
-                results = _run_in_processes(config, sources, pending, workers)
+                results = _run_in_processes(config, sources, pending, workers, provenance)
             else:
                 runner_for(config, loaded)
-                results = (run_chunk(config, chunk, sources[chunk.source], vector, message)
-                           for chunk, vector, message in read_chunks(sources, pending))
-            for index, projects, findings in results:
-                counts = state.record(chunks[index], projects, findings, provenance)
+                results = (run_chunk_into_parts(config, chunk, sources[chunk.source], features,
+                                                message, provenance)
+                           for chunk, features, message in read_chunks(sources, pending))
+            for index, counts in results:
+                state.record(chunks[index], counts)
                 meter.advance(chunks[index].count, counts["failed"])
         finally:
             meter.close()
@@ -257,8 +261,9 @@ def _ensure_compiled(pack: Pack) -> None:
 
 
 def _run_in_processes(config: RunConfig, sources: list[Source], pending: list[Chunk],
-                      workers: int) -> Iterable[tuple[int, pa.Table, pa.Table]]:
-    """Screen chunks in ``workers`` processes; at most two chunks each in flight."""
+                      workers: int, provenance: dict) -> Iterable[tuple[int, dict]]:
+    """Screen chunks in ``workers`` processes, which write their parts; at most two chunks
+    each in flight. Yields ``(chunk index, counts)`` as chunks finish."""
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
@@ -266,9 +271,9 @@ def _run_in_processes(config: RunConfig, sources: list[Source], pending: list[Ch
     with ProcessPoolExecutor(workers, mp_context=context, initializer=runner_for,
                              initargs=(config,)) as pool:
         running: set = set()
-        for chunk, vector, message in read_chunks(sources, pending):
-            running.add(pool.submit(run_chunk, config, chunk, sources[chunk.source],
-                                    vector, message))
+        for chunk, features, message in read_chunks(sources, pending):
+            running.add(pool.submit(run_chunk_into_parts, config, chunk,
+                                    sources[chunk.source], features, message, provenance))
             if len(running) >= 2 * workers:
                 finished, running = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
@@ -299,26 +304,15 @@ class _State:
                     self.done[key] = counts
 
     def _parts(self, index: int) -> tuple[Path, Path]:
-        return (self.outdir / "parts" / f"projects-{index:06d}.parquet",
-                self.outdir / "parts" / f"findings-{index:06d}.parquet")
+        return part_paths(self.outdir, index)
 
     def is_done(self, chunk: Chunk) -> bool:
         return str(chunk.index) in self.done
 
-    def record(self, chunk: Chunk, projects: pa.Table, findings: pa.Table,
-               provenance: dict) -> dict:
-        """Write a chunk's parts, then record it in the manifest."""
-        projects_part, findings_part = self._parts(chunk.index)
-        write_part(projects.combine_chunks(), projects_part, provenance)
-        write_part(findings.combine_chunks(), findings_part, provenance)
-        verdict = projects["verdict"].to_pylist()
-        counts = {"projects": projects.num_rows,
-                  "failed": sum(v is None for v in verdict),
-                  "findings": findings.num_rows,
-                  "verdicts": {v: verdict.count(v) for v in VERDICTS if verdict.count(v)}}
+    def record(self, chunk: Chunk, counts: dict) -> None:
+        """Record in the manifest a chunk whose parts are written."""
         self.done[str(chunk.index)] = counts
         self.save()
-        return counts
 
     def save(self) -> None:
         document = {"schema": "redline.batch-manifest/1", "fingerprint": self.fingerprint,
