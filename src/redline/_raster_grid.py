@@ -21,9 +21,6 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 from affine import Affine
-from exactextract import exact_extract
-from exactextract.feature import Feature, FeatureSource
-from exactextract.raster import NumPyRasterSource
 from pyproj import CRS, Proj, Transformer
 
 from .crs import CGCS2000, GEOD
@@ -312,9 +309,15 @@ def polygon_cells(polygons: np.ndarray, grid: Grid, window: tuple[int, int, int,
     row0, row1, col0, col1 = window
     if len(polygons) == 0 or row1 <= row0 or col1 <= col0:
         return Cells.empty()
+    # exactextract is imported on first use: commands that never read a raster skip it.
+    from exactextract import exact_extract
+    from exactextract.raster import NumPyRasterSource
+
+    from ._exactextract_glue import WkbFeatures
+
     xmin, ymin, xmax, ymax = grid.bounds_of(row0, row1, col0, col1)
     source = NumPyRasterSource(np.ascontiguousarray(data), xmin, ymin, xmax, ymax)
-    out = exact_extract(source, _WkbFeatures(polygons), ["cell_id", "coverage"],
+    out = exact_extract(source, WkbFeatures(polygons), ["cell_id", "coverage"],
                         include_cols=["i"], output="geojson")
     width = col1 - col0
     owners, ids, fractions = [], [], []
@@ -426,52 +429,3 @@ def slope_degrees(z: np.ndarray, dx_m: np.ndarray, dy_m: np.ndarray) -> np.ndarr
     dzdx = ((c + 2 * f + i) - (a + 2 * d + g)) / (8 * np.asarray(dx_m)[:, None])
     dzdy = ((g + 2 * h + i) - (a + 2 * b + c)) / (8 * np.asarray(dy_m)[:, None])
     return np.degrees(np.arctan(np.hypot(dzdx, dzdy)))
-
-
-# ---------------------------------------------------------------- exactextract glue
-
-
-class _WkbFeature(Feature):
-    """A feature that hands exactextract its WKB and its index (no GeoJSON round trip)."""
-
-    def __init__(self, index: int, wkb: bytes) -> None:
-        Feature.__init__(self)
-        self.index = index
-        self.wkb = wkb
-        self.values: dict = {}
-
-    def geometry(self) -> bytes:
-        return self.wkb
-
-    def set_geometry_format(self) -> str:
-        return "wkb"
-
-    def set_geometry(self, wkb) -> None:
-        pass
-
-    def get(self, name: str):
-        return self.index
-
-    def set(self, name: str, value) -> None:
-        self.values[name] = value
-
-    def fields(self) -> list[str]:
-        return ["i"]
-
-
-class _WkbFeatures(FeatureSource):
-    """Shapely geometries as an exactextract feature source."""
-
-    def __init__(self, geoms: np.ndarray) -> None:
-        super().__init__()
-        self.wkbs = shapely.to_wkb(geoms)
-
-    def count(self) -> int:
-        return len(self.wkbs)
-
-    def __iter__(self):
-        for index, wkb in enumerate(self.wkbs):
-            yield _WkbFeature(index, bytes(wkb))
-
-    def srs_wkt(self):
-        return None

@@ -50,11 +50,8 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import rasterio
-import rasterio.features
 import shapely
 from pyproj import CRS, Transformer
-from rasterio.errors import RasterioIOError
 
 from . import _raster_grid
 from ._raster_grid import (
@@ -167,6 +164,8 @@ def screen_rasters(projects: gpd.GeoDataFrame, usable: np.ndarray, pack: Pack,
     total = _sizes(projects, rows, lonlat, dims, pack)
     ids = projects["project_id"].to_numpy()[rows]
     findings, land_cover, terrain = [], [], []
+    from rasterio.errors import RasterioIOError  # only packs with rasters import rasterio
+
     for layer in pack.rasters:
         try:
             m = _measure(layer, lonlat, dims)
@@ -367,6 +366,8 @@ def _measure(layer: RasterLayer, lonlat: np.ndarray, dims: np.ndarray) -> _Measu
     pad = 1 if layer.kind == "terrain" else 0
     # Each window is read once: GDAL's block cache (5 % of RAM by default) would only hold
     # decompressed blocks that are never asked for again.
+    import rasterio
+
     with rasterio.Env(GDAL_CACHEMAX=_BLOCK_CACHE_MB), rasterio.open(layer.path) as ds:
         for start, end in zip(starts, [*starts[1:], len(order)], strict=True):
             members = order[start:end]
@@ -486,6 +487,8 @@ def _class_pieces(layer: RasterLayer, grid: Grid, window: tuple[int, int, int, i
     (polygons and lines; points need no piece) are intersected with the class polygons
     they meet, the pairs coming from one STRtree query per class.
     """
+    import rasterio.features
+
     cell_class = layer.classify(class_source)
     transform = grid.window_transform(window[0], window[2])
     out_owner, out_cls, out_geom = [], [], []

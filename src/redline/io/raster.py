@@ -13,12 +13,8 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
-import rasterio
-import rasterio.features
 import shapely
 from pyproj import CRS
-from rasterio.errors import RasterioIOError
-from rasterio.windows import Window
 
 from .._raster_grid import Grid
 from ..catalog import FromSpec, LayerSpec, PackIssue, file_checksum
@@ -164,6 +160,8 @@ class RasterLayer(FromSpec):
 
     def read(self, dataset, window: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
         """Values and a validity mask for a cell window ``(row0, row1, col0, col1)``."""
+        from rasterio.windows import Window
+
         row0, row1, col0, col1 = window
         arr = dataset.read(self.band, window=Window(col0, row0, col1 - col0, row1 - row0),
                            masked=True)
@@ -204,6 +202,11 @@ def load_raster_layer(spec: LayerSpec, pack_crs: str, issues: list[PackIssue]) -
     band = extra.get("band", 1)
     if not isinstance(band, int) or band < 1:
         raise PackError(f"band must be a positive integer, got {band!r}")
+    # rasterio is imported here, not with the module: a pack without rasters (and every
+    # command that never meets one) does not pay for its import.
+    import rasterio
+    from rasterio.errors import RasterioIOError
+
     try:
         with rasterio.open(spec.path) as ds:
             if band > ds.count:
