@@ -390,3 +390,11 @@ def test_summaries_count_access_list_conflicts_and_keep_formulas_as_text(tmp_pat
     assert by_id["P16"]["access_list_conflicts"] is None
     name_cell = next(r[1] for r in sheet.iter_rows(min_row=2) if r[0].value == "P17")
     assert name_cell.value == frame.loc[2, "XMMC"] and name_cell.data_type == "s"
+
+
+def test_clause_text_columns_keep_numbers_as_text():
+    from redline._batch_tables import _as_text
+
+    assert _as_text(np.array(["限制", None], dtype=object)).to_pylist() == ["限制", None]
+    mixed = np.array(["≤ 30", 30, 2.5, None], dtype=object)  # a number read from a cell
+    assert _as_text(mixed).to_pylist() == ["≤ 30", "30", "2.5", None]

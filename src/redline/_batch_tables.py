@@ -144,8 +144,7 @@ def result_tables(result: Result, lang: str = "zh") -> tuple[pa.Table, pa.Table]
     finding_columns["message"] = pa.array(_text(findings[message]), _TEXT)
     finding_columns["reason"] = pa.array(reason, _TEXT)
     for name in _CLAUSE_TEXT:
-        finding_columns[name] = pa.array(
-            [None if v is None else str(v) for v in _text(_column(findings, name))], _TEXT)
+        finding_columns[name] = _as_text(_text(_column(findings, name)))
     finding_columns["clause_conditional"] = pa.array(
         _text(_column(findings, "clause_conditional")), pa.bool_())
     finding_columns["clause_row"] = pa.array(
@@ -203,6 +202,14 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
     if name in frame.columns:
         return frame[name]
     return pd.Series([None] * len(frame), index=frame.index, dtype=object)
+
+
+def _as_text(values: np.ndarray) -> pa.Array:
+    """An object array as Arrow text, non-text values (numbers) written with ``str``."""
+    try:
+        return pa.array(values, _TEXT)  # the usual case: str and None only
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        return pa.array([None if v is None else str(v) for v in values], _TEXT)
 
 
 def _text(values: pd.Series) -> np.ndarray:
