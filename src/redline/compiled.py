@@ -19,9 +19,9 @@ compile DIR`` does that once and writes ``DIR/.redline-cache/``:
     Index data that is slow to rebuild: the union of each urban-boundary layer.
 
 The key is the SHA-256 of the cache format, the redline version, the rule that cuts
-boundary pieces, the catalog's checksum and every layer file's checksum, so :func:`redline.load_pack` uses the
-cache only while it matches the sources byte for byte; once a cache exists, a
-changed source makes :func:`load_pack` rebuild it.
+boundary pieces, the catalog's checksum and every layer file's checksum, so
+:func:`redline.load_pack` uses the cache only while it matches the sources byte for
+byte; once a cache exists, a changed source makes :func:`load_pack` rebuild it.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -268,7 +269,7 @@ def _read(folder: Path, meta: dict, specs: list[LayerSpec], table_specs: list[La
     return pack
 
 
-def _edge_loader(path: Path):
+def _edge_loader(path: Path) -> Callable[[], EdgeIndex]:
     """A function reading a layer's boundary pieces from the cache (called at most once,
     by :attr:`redline.pack.Layer.edges`, when a screening needs the whole index)."""
     def load() -> EdgeIndex:
