@@ -479,29 +479,10 @@ def applicable_clauses(assessment: Assessment, findings: pd.DataFrame) -> pd.Dat
     a = assessment.applicable
     if a.empty:
         return _empty_applicable()
-    judged = findings[findings["kind"] == "access_list"]
-    # The finding of each applicable clause, if it became one (at most one per project,
-    # list and clause): a left join on those keys.
-    keys = [a[c] for c in ("project_id", "layer", "clause_id")]
-    table = [judged[c] for c in ("project_id", "layer", "zone_id")]
-    row = _lookup(keys, table) if all(
-        isinstance(k.dtype, pd.StringDtype | np.dtypes.ObjectDType) for k in keys + table
-    ) else None
-    if row is None:  # other key types, or not one finding per key (the join repeats rows)
-        judged = judged[["project_id", "layer", "zone_id", "verdict", "rule"]].rename(
-            columns={"zone_id": "clause_id"})
-        out = a.merge(judged, on=["project_id", "layer", "clause_id"], how="left")
-    else:
-        found = row >= 0
-        verdict, rule = (np.full(len(a), np.nan, dtype=object) for _ in range(2))
-        verdict[found] = judged["verdict"].to_numpy(dtype=object)[row[found]]
-        rule[found] = judged["rule"].to_numpy(dtype=object)[row[found]]
-        out = a.assign(verdict=pd.Series(verdict, index=a.index, dtype=object),
-                       rule=pd.Series(rule, index=a.index, dtype=object))
-        for key, other in zip(keys, table, strict=True):
-            # The join gives text keys of two dtypes (both present) as object.
-            if key.dtype != other.dtype and len(key) and len(other):
-                out[key.name] = out[key.name].astype(object)
+    judged = findings[findings["kind"] == "access_list"][["project_id", "layer", "zone_id",
+                                                          "verdict", "rule"]]
+    judged = judged.rename(columns={"zone_id": "clause_id"})
+    out = a.merge(judged, on=["project_id", "layer", "clause_id"], how="left")
     out = out.drop(columns=["unit_code", "unit_name"]).rename(
         columns={"zone_code": "unit_code", "zone_name": "unit_name"})
     out["targets"] = [
@@ -513,22 +494,3 @@ def applicable_clauses(assessment: Assessment, findings: pd.DataFrame) -> pd.Dat
     for column in ("verdict", "rule", "number", "unit_name", "matched"):
         out[column] = text_column(out[column])
     return out
-
-
-def _lookup(keys: list[pd.Series], table: list[pd.Series]) -> np.ndarray | None:
-    """Row of ``table`` whose key columns equal each row's ``keys`` (-1: none).
-
-    ``None`` when a key occurs more than once in ``table``. Missing values match each
-    other, as in :meth:`pandas.DataFrame.merge`.
-    """
-    n = len(keys[0])
-    combined = np.zeros(n + len(table[0]), dtype=np.int64)
-    for left, right in zip(keys, table, strict=True):
-        codes, uniques = pd.factorize(np.concatenate([left.to_numpy(dtype=object),
-                                                      right.to_numpy(dtype=object)]))
-        codes[codes < 0] = len(uniques)
-        combined, _ = pd.factorize(combined * (len(uniques) + 1) + codes)
-    index = pd.Index(combined[n:])
-    if not index.is_unique:
-        return None
-    return index.get_indexer(combined[:n])

@@ -320,8 +320,7 @@ def _admin_lists(admin: pd.DataFrame, projects: pd.DataFrame) -> list[list[dict[
     name_ids, name_values = pd.factorize(names, use_na_sentinel=False)
     pair = (position * len(code_values) + code_ids) * len(name_values) + name_ids
     keep = (position >= 0) & ~pd.Series(pair).duplicated().to_numpy()
-    # Rows grouped by project (stable: findings order within a project), then one slice of
-    # the dicts per project.
+    # One pass in findings order: each project's list keeps its areas in that order.
     rows = np.flatnonzero(keep)
     lists: list[list[dict[str, str]]] = [[] for _ in range(len(projects))]
     for p, code, name in zip(position[rows].tolist(), codes.iloc[rows].tolist(),
