@@ -30,6 +30,7 @@ from ._network import RiverNetwork
 from .crs import CGCS2000, geodesic_distance, geodesic_length
 from .geometry import keep_dimension
 from .pack import Layer, Pack
+from .projects import add_message
 from .raster import screen_rasters
 from .settings import DEFAULT, Settings
 
@@ -91,7 +92,7 @@ def screen_projects(projects: gpd.GeoDataFrame, pack: Pack,
     Screening
     """
     # A shallow copy: the engine never changes a list of the caller's frame in place
-    # (see :func:`_note`), so the ``errors``/``warnings`` lists need no copying.
+    # (see :func:`redline.projects.add_message`), so the message lists need no copying.
     projects = projects.copy(deep=False)
     for column in ("errors", "warnings"):
         projects[column] = _as_lists(projects[column].to_numpy(dtype=object))
@@ -529,8 +530,8 @@ def _coverage(ctx: _Context, admin: dict[str, dict[str, np.ndarray]]) -> _Part |
         partial, outside = edge[nonempty], outside[nonempty]
     where = "its admin layer" if pack.coverage_source != "extent" else "its extent"
     for r in rows[~touching]:
-        _note(ctx, r, "errors", f"lies outside the coverage of pack {pack.id!r} ({where}); "
-              "screen it with a pack that covers it")
+        add_message(ctx.projects, r, "errors", f"lies outside the coverage of pack "
+                    f"{pack.id!r} ({where}); screen it with a pack that covers it")
     ctx.usable[rows[~touching]] = False
     if len(partial) == 0:
         return None
@@ -552,14 +553,6 @@ def _lengths(column: pd.Series) -> np.ndarray:
     """Number of entries of each list in ``column``."""
     return np.fromiter(map(len, column.to_numpy(dtype=object)), dtype=np.int64,
                        count=len(column))
-
-
-def _note(ctx: _Context, row: int, column: str, message: str) -> None:
-    """Add ``message`` to a project's ``errors`` or ``warnings``: a new list, so that the
-    caller's projects frame (whose lists the engine's copy shares) is never changed."""
-    frame = ctx.projects
-    position = frame.columns.get_loc(column)
-    frame.iat[row, position] = [*frame.iat[row, position], message]
 
 
 def _difference_with_union(metric: np.ndarray, rows: np.ndarray, owner: np.ndarray,
@@ -638,8 +631,8 @@ def _downstream(ctx: _Context) -> _Part | None:
     records = []
     for r in rows:  # outfalls are few; each walk is a short graph traversal
         if not network.snaps(ctx.metric[r], s.snap_m):
-            _note(ctx, r, "warnings", f"outfall is more than {s.snap_m:g} m from every river "
-                  "line of the pack; zones downstream were not traced")
+            add_message(ctx.projects, r, "warnings", f"outfall is more than {s.snap_m:g} m "
+                        "from every river line of the pack; zones downstream were not traced")
             continue
         for layer in zones:
             for hit in network.reach(ctx.metric[r], layer.metric, tree=layer.tree,

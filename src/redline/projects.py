@@ -81,6 +81,16 @@ def make_projects(geometry: Sequence, *, project_id: Sequence[str], name: Sequen
     return gpd.GeoDataFrame(frame, geometry=np.asarray(geometry, dtype=object), crs=CGCS2000)
 
 
+def add_message(projects: pd.DataFrame, row: int, column: str, message: str) -> None:
+    """Add ``message`` to the ``errors`` or ``warnings`` of the project at position ``row``.
+
+    The list is replaced by a new one, never changed in place: a shallow copy of a
+    projects frame shares its lists with the frame it came from.
+    """
+    position = projects.columns.get_loc(column)
+    projects.iat[row, position] = [*projects.iat[row, position], message]
+
+
 def text_column(values) -> pd.Series:
     """A text column as object dtype with ``None`` (not NaN) for missing values.
 

@@ -67,7 +67,7 @@ from ._raster_grid import (
 from .crs import CGCS2000, geodesic_length, reproject
 from .errors import RedlineError
 from .io.raster import LegendEntry, RasterLayer, number_text
-from .projects import text_column
+from .projects import add_message, text_column
 from .settings import DEFAULT, Settings
 
 if TYPE_CHECKING:
@@ -176,10 +176,8 @@ def screen_rasters(projects: gpd.GeoDataFrame, usable: np.ndarray, pack: Pack,
         pct = np.where(total > 0, uncovered / np.where(total > 0, total, 1) * 100, 0.0)
         for i in np.flatnonzero(pct > UNCOVERED_WARNING_PCT):
             what = "outside the raster" if m.nodata[i] <= 0 else "outside the raster or no data"
-            # A new list: the caller's frame may share the old one (never changed in place).
-            at = (projects.index[rows[i]], "warnings")
-            projects.at[at] = [*projects.at[at], f"raster layer {layer.id}: {pct[i]:.1f}% of "
-                               f"the project is not covered ({what})"]
+            add_message(projects, rows[i], "warnings", f"raster layer {layer.id}: "
+                        f"{pct[i]:.1f}% of the project is not covered ({what})")
         if layer.kind == "land_cover":
             land_cover.append(_land_cover_rows(layer, m, ids, dims, total))
         elif layer.kind == "terrain":
