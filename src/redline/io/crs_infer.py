@@ -276,8 +276,9 @@ def to_cgcs2000(geoms: np.ndarray, source: SourceCRS, *, swap: bool = False) -> 
     geoms = np.asarray(geoms, dtype=object)
     if geoms.size == 0:
         return geoms
-    if (not swap and _is_cgcs2000(source)
-            and not (shapely.has_z(geoms) | shapely.has_m(geoms)).any()):
+    # shapely.has_m exists from shapely 2.1 (the floor is 2.0.4; M needs 2.1 to exist).
+    has_m = shapely.has_m(geoms) if hasattr(shapely, "has_m") else False
+    if not swap and _is_cgcs2000(source) and not (shapely.has_z(geoms) | has_m).any():
         # Already 2-D CGCS2000 lon/lat: the same geometries (they are immutable)
         return geoms.copy()
     move = _mover(source)
